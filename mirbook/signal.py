@@ -143,7 +143,16 @@ def theoretical_snr_db(n_bits):
     return 20 * np.log10(2.0) * n_bits + 10 * np.log10(1.5)
 
 
-def quantization_snr(n_bits, *, freq=997.0, sr=44_100, duration=1.0, dither=False):
+def full_scale_amplitude(n_bits):
+    """Amplitude of a full-scale sine on ``n_bits`` signed PCM: the largest code, ``1 - 2 / 2**n_bits``.
+
+    The positive peak then sits exactly on the top code ``2**(n_bits-1) - 1``: nothing clips. (A sine
+    of amplitude 1.0 would clip, since two's complement has one more negative code than positive.)
+    """
+    return 1.0 - 2.0 / 2 ** _check_bits(n_bits)
+
+
+def quantization_snr(n_bits, *, freq=997.0, sr=44_100, duration=1.0, amplitude=None, dither=False):
     """Measure the SNR of a full-scale sine quantized on each of ``n_bits``.
 
     Parameters
@@ -153,22 +162,26 @@ def quantization_snr(n_bits, *, freq=997.0, sr=44_100, duration=1.0, dither=Fals
         Test-tone frequency; 997 Hz is prime to 44.1 kHz, so the error pattern never repeats.
     sr : int
     duration : float
+    amplitude : float, optional
+        Peak amplitude of the test sine; default :func:`full_scale_amplitude` of each bit depth.
     dither : bool
         See :func:`quantize`.
 
     Returns
     -------
     rows : list of dict
-        One per bit depth: ``n_bits``, ``measured_db``, ``theory_db``, ``error_db``
-        (measured - theory).
+        One per bit depth: ``n_bits``, ``amplitude``, ``measured_db``, ``theory_db``
+        (6.02 b + 1.76) and ``error_db`` (measured - theory).
     """
-    y = tone(freq, sr, duration)
+    unit = tone(freq, sr, duration)
     rows = []
     for b in n_bits:
+        a = full_scale_amplitude(b) if amplitude is None else float(amplitude)
+        y = a * unit
         measured = snr_db(y, quantize(y, b, dither=dither))
         theory = float(theoretical_snr_db(b))
         rows.append(
-            {"n_bits": int(b), "measured_db": measured, "theory_db": theory,
+            {"n_bits": int(b), "amplitude": a, "measured_db": measured, "theory_db": theory,
              "error_db": measured - theory}
         )
     return rows

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the book needs, or says which ones are missing.
+# Used by `make` (target system); idempotent: does nothing when everything is there.
+set -euo pipefail
+
+# libfluidsynth3: renders the scores of the offline corpus (pyfluidsynth loads it)
+# espeak-ng, flite: speech synthesis for the speech/music corpus
+PACKAGES=(libfluidsynth3 espeak-ng flite)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  SUDO=(sudo -n)
+else
+  echo "mirbook needs these Debian/Ubuntu packages: ${missing[*]}" >&2
+  echo "Install them with:  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  "${SUDO[@]}" apt-get update -q
+  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
