@@ -71,7 +71,19 @@ class _NotebookCache:
             )
 
 
+def _execute_with_history(self, cell_input, allow_stdin=None):
+    """nbval runs cells with ``store_history=False``, so a trailing ``;`` no longer hides a cell's
+    result (IPython looks for it in the history). Run them as Jupyter does, with history."""
+    return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin)
+
+
 def pytest_configure(config):
+    try:
+        from nbval.kernel import RunningKernel
+    except ImportError:
+        pass
+    else:
+        RunningKernel.execute_cell_input = _execute_with_history
     path = config.getoption("--nbcache")
     if path:
         config.pluginmanager.register(_NotebookCache(Path(path).resolve()), "mirbook-nbcache")
