@@ -61,7 +61,7 @@ html:
 
 # ---- extras ---------------------------------------------------------------------------------
 bench: setup
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done
+	$(PY) -m mirbook bench
 
 serve: book
 	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000

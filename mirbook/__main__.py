@@ -2,8 +2,7 @@
 
 Sub-commands:
   data build|info       build / describe the offline corpus       (mirbook.datasets)
-  reproduce TABLE       print our numbers beside the seed's        (mirbook.reproduce)
-  bench                 run the speed benchmarks in benchmarks/
+  bench [NAME ...]      run the speed benchmarks in benchmarks/     (mirbook.bench)
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import sys
 # name -> (module with a ``main(argv)`` function, help)
 COMMANDS = {
     "data": ("mirbook.datasets.cli", "build or describe the offline corpus"),
-    "reproduce": ("mirbook.reproduce", "regenerate a table of the seed lecture beside its numbers"),
     "bench": ("mirbook.bench", "run the speed benchmarks (benchmarks/)"),
 }
 
