@@ -18,11 +18,11 @@ export MIRBOOK_PROGRESS ?= 1
 .PHONY: test book setup system data data-tiny cache-check html bench clean serve strip lab
 
 # ---- the two commands ----------------------------------------------------------------------
-test: setup data-tiny cache-check
+test: setup data cache-check
 	$(PY) -m pytest tests notebooks --nbval-lax --nbcache=$(CACHE) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory html
 
-book: setup data-tiny cache-check
+book: setup data cache-check
 	$(MAKE) --no-print-directory html
 
 # ---- set-up ----------------------------------------------------------------------------------
@@ -39,11 +39,12 @@ $(STAMPS)/python: pyproject.toml constraints.txt | $(PY)
 system:
 	@scripts/system-deps.sh
 
-data-tiny: setup
-	@if $(PY) -c "import mirbook.datasets.cli" 2>/dev/null; then $(PY) -m mirbook data build --tiny; fi
-
+# The offline corpus (docs: book/datasets.md). Resumable: a second run checks hashes and returns.
 data: setup
 	$(PY) -m mirbook data build
+
+data-tiny: setup
+	$(PY) -m mirbook data build --tiny
 
 # Executed notebooks are cached by the hash of their cells; they must also be re-run when the
 # package or the data they use change: drop the cache when those change.

@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "config", "io", "signal", "plot", "datasets", "transforms", "features", "chords", "sequence",
     "nmf", "transcription", "codecs", "models", "train", "embeddings", "scale", "reproduce",
-    "tasks", "download", "utils",
+    "tasks", "download", "utils", "symbolic",
 }
 
 __all__ = sorted(_SUBMODULES) + ["__version__"]

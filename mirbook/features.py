@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -1480,7 +1479,7 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
     --------
     clip_features, notebooks/10_tagging.ipynb
     """
-    from mirbook.utils import progress
+    from mirbook.utils import process_pool, progress
 
     paths = [os.fspath(p) for p in paths]
     stats = _check_stats(stats)
@@ -1511,8 +1510,7 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
                 if limits is not None:
                     limits.restore_original_limits()
         else:
-            with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)),
-                                     initializer=_single_thread_blas) as ex:
+            with process_pool(min(n_jobs, len(jobs)), initializer=_single_thread_blas) as ex:
                 for row in ex.map(_one_file, jobs, chunksize=_positive_int(chunksize,
                                                                             "chunksize")):
                     rows.append(row)

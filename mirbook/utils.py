@@ -46,3 +46,19 @@ def sha256_file(path, chunk_size=1 << 20) -> str:
 def rng(seed=0) -> np.random.Generator:
     """The book's random generator: ``numpy.random.default_rng(seed)``; every chapter seeds it."""
     return np.random.default_rng(seed)
+
+
+def process_pool(max_workers, **kwargs):
+    """A :class:`~concurrent.futures.ProcessPoolExecutor` whose workers start with the
+    ``forkserver`` method.
+
+    Forking a process that already runs threads (torch, OpenMP, BLAS, a notebook kernel) can
+    deadlock the child on a lock held by a thread that was not copied; a fork server starts
+    workers from a clean single-threaded process instead. The work function must be importable
+    (defined at module level in mirbook).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=max_workers,
+                               mp_context=multiprocessing.get_context("forkserver"), **kwargs)

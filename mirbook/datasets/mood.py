@@ -1,0 +1,256 @@
+"""``mood``: a SYNTHETIC stand-in for multimodal (audio + lyrics) mood data.
+
+Delbouys et al. (ISMIR 2018) predicted valence and arousal from Deezer audio previews and lyrics,
+with labels from Million Song Dataset tags projected onto the valence/arousal plane. That data
+cannot be fetched here. This corpus imitates its *shape*, not its content:
+
+- **audio**: 10 s openings of Bach chorale harmonisations (music21 corpus), re-moded to major or
+  minor (scale degrees 3 and 6, and 7 when going to major, moved by a semitone), played slow
+  (54-72 quarter notes/min) or fast (120-150), soft (-32..-26 dBFS RMS, low velocities) or loud
+  (-18..-13 dBFS RMS, high velocities), on a piano, organ, strings or woodwinds drawn independently
+  of the labels;
+- **lyrics**: two lines built deterministically from the VADER sentiment lexicon (vaderSentiment,
+  MIT licence): neutral frames filled with lexicon words of the wanted polarity; high-arousal
+  lines get exclamation marks and an upper-case word (VADER's intensity cues). The lyrics agree with
+  the music's mode in 75 % of the clips, so neither modality alone gives the valence;
+- **labels**: ``valence_raw = 0.6 * mode (+1 major / -1 minor) + VADER compound of the lyrics +
+  noise``; ``arousal_raw = z(tempo) + z(loudness) + 0.3 * exclamation marks + noise``; both are
+  standardised over the corpus (``valence``, ``arousal``: mean 0, std 1); ``happy`` is
+  ``valence_raw > 0`` (else sad). The factors (``mode``, ``tempo_bpm``, ``loudness_db``,
+  ``lyrics_valence``...) are in the record too.
+
+So the relations a model can learn here are known by construction: read the results as a test of
+the pipeline, never as a claim about real music and mood.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from mirbook.datasets.core import SR, Item, SkipItem
+
+NAME = "mood"
+DESCRIPTION = "SYNTHETIC stand-in: re-moded chorales x tempo x loudness + VADER lyric lines"
+VERSION = 1
+
+DURATION = 10.0
+#: Chorales (Riemenschneider numbers) used as music, and clips (conditions) drawn from each.
+SOURCES = range(131, 179)
+PER_SOURCE = 3
+CELLS = [(m, t, l) for m in ("major", "minor") for t in ("slow", "fast") for l in ("soft", "loud")]
+TEMPO = {"slow": (54.0, 72.0), "fast": (120.0, 150.0)}
+LOUDNESS = {"soft": (-32.0, -26.0), "loud": (-18.0, -13.0)}
+VELOCITY = {"soft": 45, "loud": 105}
+ENSEMBLES = ("piano", "organ", "strings", "woodwinds")
+AGREEMENT = 0.75
+
+#: Lexicon words containing these are never used (VADER's lexicon has slurs and profanity).
+BLOCKLIST = ("fuck", "shit", "bitch", "cunt", "dick", "piss", "bastard", "whore", "slut", "damn",
+             "crap", "ass", "nigg", "fag", "retard", "rape", "dumb", "stupid", "idiot", "moron",
+             "suck", "kill", "murder", "suicid", "porn", "sex", "douche", "cock", "boob", "tit",
+             "screw", "weapon", "terror", "hell", "haha", "lol", "lmao", "smiley", "jerk", "jackass",
+             "prick", "twat", "wank", "bloody", "racis", "nazi", "torture", "abuse", "victim")
+
+FRAMES = [
+    "the night was {} and {}", "my heart is {} and {}", "we walked through {} and {}",
+    "your eyes are {} and {}", "this road feels {} and {}", "the morning brings {} and {}",
+    "all the letters speak of {} and {}", "in the river there is {} and {}",
+    "the old house is full of {} and {}", "every song we sing is {} and {}",
+    "under the lights I feel {} and {}", "the winter wind is {} and {}",
+]
+
+
+@lru_cache(maxsize=1)
+def lexicon_words():
+    """``(positive, negative)``: lower-case alphabetic VADER lexicon words with |valence| >= 1.5.
+
+    Sorted, so the lyric lines do not depend on the lexicon file's order.
+    """
+    import vaderSentiment
+
+    path = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
+    pos, neg = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].isalpha() or not parts[0].islower():
+            continue
+        v = float(parts[1])
+        if len(parts[0]) < 3 or any(b in parts[0] for b in BLOCKLIST):
+            continue
+        if v >= 1.5:
+            pos.append(parts[0])
+        elif v <= -1.5:
+            neg.append(parts[0])
+    return sorted(pos), sorted(neg)
+
+
+@lru_cache(maxsize=1)
+def _analyzer():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def lyric_lines(r, positive: bool, excited: bool):
+    """Two lyric lines of the wanted polarity (and arousal cues), drawn with generator ``r``."""
+    pos, neg = lexicon_words()
+    words = pos if positive else neg
+    lines = []
+    for _ in range(2):
+        frame = FRAMES[int(r.integers(len(FRAMES)))]
+        w1, w2 = (words[int(i)] for i in r.choice(len(words), size=2, replace=False))
+        if excited and r.random() < 0.5:
+            w2 = w2.upper()
+        line = frame.format(w1, w2)
+        line = line[0].upper() + line[1:]
+        lines.append(line + ("!" * int(r.integers(1, 3)) if excited else ""))
+    return lines
+
+
+def vader_compound(text):
+    """VADER's compound valence of ``text`` (in [-1, 1])."""
+    return float(_analyzer().polarity_scores(text)["compound"])
+
+
+def _z(a):
+    a = np.asarray(a, dtype=float)
+    s = a.std()
+    return (a - a.mean()) / (s if s > 0 else 1.0)
+
+
+def plan(tiny: bool = False):
+    from mirbook.datasets import chorales
+
+    rows = {r[0]: r for r in chorales.chorale_list()}
+    if tiny:
+        sources, per_source = [131, 132, 133, 135], 1
+    else:
+        sources, per_source = list(SOURCES), PER_SOURCE
+    raw = []
+    for i, num in enumerate(sources):
+        _, fn, bwv, title = rows[num]
+        for j in range(per_source):
+            # full: the 8 cells in turn; tiny: 4 clips, both modes, tempi and loudnesses
+            cell = CELLS[(per_source * i + j) % len(CELLS)] if not tiny else CELLS[(0, 7, 5, 2)[i]]
+            seed = 5000 + 10 * num + j
+            r = np.random.default_rng(seed)
+            mode, tempo, loud = cell
+            bpm = float(r.uniform(*TEMPO[tempo]))
+            loudness = float(r.uniform(*LOUDNESS[loud]))
+            agree = bool(r.random() < AGREEMENT)
+            lyrics_positive = (mode == "major") == agree
+            excited = (tempo == "fast" and loud == "loud") or ((tempo == "fast" or loud == "loud")
+                                                               and bool(r.random() < 0.3))
+            lines = lyric_lines(r, lyrics_positive, excited)
+            text = "\n".join(lines)
+            raw.append({
+                "source": fn, "bwv": bwv, "title": title, "num": num, "clip": j, "seed": seed,
+                "mode": mode, "tempo": tempo, "loudness": loud,
+                "bpm": round(bpm, 2), "loudness_db": round(loudness, 2),
+                "ensemble": ENSEMBLES[int(r.integers(len(ENSEMBLES)))],
+                "lyrics": text, "lyrics_positive": lyrics_positive,
+                "lyrics_valence": round(vader_compound(text), 4),
+                "exclamations": text.count("!"),
+                "noise": (float(r.normal(0, 0.2)), float(r.normal(0, 0.2))),
+            })
+    mode_sign = np.array([1.0 if d["mode"] == "major" else -1.0 for d in raw])
+    v_raw = 0.6 * mode_sign + np.array([d["lyrics_valence"] for d in raw]) \
+        + np.array([d["noise"][0] for d in raw])
+    a_raw = _z([d["bpm"] for d in raw]) + _z([d["loudness_db"] for d in raw]) \
+        + 0.3 * np.array([d["exclamations"] for d in raw]) + np.array([d["noise"][1] for d in raw])
+    v, a = _z(v_raw), _z(a_raw)
+    items = []
+    tiny_splits = ["train", "train", "validation", "test"]
+    for k, d in enumerate(raw):
+        d = dict(d)
+        d.pop("noise")
+        d["valence"] = round(float(v[k]), 4)
+        d["arousal"] = round(float(a[k]), 4)
+        d["valence_raw"] = round(float(v_raw[k]), 4)
+        d["happy"] = bool(v_raw[k] > 0)
+        items.append(Item(
+            id=f"r{d['num']:03d}-bwv{d['bwv']}-{d['clip']}",
+            group=chorales.group_of(d["bwv"], d["title"]),
+            seed=d["seed"], params=d,
+            split=tiny_splits[sources.index(d["num"])] if tiny else None))
+    return items
+
+
+def check():
+    from mirbook.datasets.synth import check_fluidsynth
+
+    check_fluidsynth(NAME)
+
+
+def remode(notes, tonic_pc, source_mode, target_mode):
+    """Move scale degrees to turn a major-key note list into minor or back.
+
+    Major -> minor (harmonic minor): degrees 3 and 6 go down a semitone (the leading tone stays).
+    Minor -> major: the minor third, sixth and seventh go up a semitone.
+    """
+    if source_mode == target_mode:
+        return list(notes)
+    if source_mode == "major":
+        moves = {4: -1, 9: -1}
+    else:
+        moves = {3: +1, 8: +1, 10: +1}
+    out = []
+    for on, off, m, v in notes:
+        out.append((on, off, m + moves.get((m - tonic_pc) % 12, 0), v))
+    return out
+
+
+def render(item, root: Path):
+    from mirbook.datasets import chorales, scores, synth
+    from mirbook.io import save_audio
+
+    p = item.params
+    score = scores.expand(chorales.parse(p["source"]))
+    key, _ = scores.key_label(score)  # before score_events truncates the score
+    ev = scores.score_events(score, bpm=p["bpm"], fermata_factor=1.6,
+                             max_duration=DURATION + 6.0, min_cut=DURATION + 1.0,
+                             chords=False)
+    if ev["end"] < DURATION:
+        raise SkipItem(f"only {ev['end']:.1f} s of music at {p['bpm']} bpm")
+    tonic_name, source_mode = key.split()
+    tonic_pc = scores.PC_NAMES.index(tonic_name) if tonic_name in scores.PC_NAMES else \
+        {"C#": 1, "Db": 1, "D#": 3, "Gb": 6, "G#": 8, "A#": 10}[tonic_name]
+    r = np.random.default_rng(item.seed)
+    vel = VELOCITY[p["loudness"]]
+    notes = [(a, b, m, int(np.clip(vel + r.normal(0, 6), 15, 127)), i)
+             for a, b, m, i in ev["notes"] if a < DURATION]
+    programs = list(chorales.ENSEMBLES[p["ensemble"]])
+    n_parts = ev["n_parts"]
+    programs += [programs[-1]] * (n_parts - len(programs))
+    tracks = []
+    for i in range(n_parts):
+        part = [(a, b, m, v) for a, b, m, v, j in notes if j == i]
+        tracks.append((programs[i], remode(part, tonic_pc, source_mode, p["mode"])))
+    y = synth.render_tracks(tracks, SR, duration=DURATION, fade_out=0.5).astype(np.float64)
+    rms = np.sqrt(np.mean(y**2))
+    if rms <= 0:
+        raise SkipItem("silent rendering")
+    y *= 10 ** (p["loudness_db"] / 20) / rms
+    peak = np.abs(y).max()
+    if peak > 0.99:  # a limiter would change the timbre; turn the clip down instead
+        y *= 0.99 / peak
+    measured = 20 * np.log10(np.sqrt(np.mean(y**2)))
+    audio = f"audio/{item.id}.flac"
+    files = {"lyrics": f"lyrics/{item.id}.txt"}
+    save_audio(root / audio, y.astype(np.float32), SR, subtype="PCM_16")
+    from mirbook.datasets.core import write_text
+
+    write_text(root / files["lyrics"], p["lyrics"] + "\n")
+    labels = {k: p[k] for k in ("valence", "arousal", "happy", "valence_raw", "mode", "tempo",
+                                "loudness", "lyrics", "lyrics_valence", "lyrics_positive",
+                                "exclamations", "ensemble", "bwv", "source")}
+    labels.update({
+        "tempo_bpm": p["bpm"], "loudness_db": p["loudness_db"],
+        "loudness_db_measured": round(float(measured), 2),
+        "source_key": key, "title": p["title"] or "", "duration": DURATION,
+        "synthetic": True,
+    })
+    return {"path": audio, "files": files, "labels": labels}

@@ -1,0 +1,134 @@
+"""mirbook.transcription: activations -> notes, and the mir_eval wrappers."""
+
+import mir_eval
+import numpy as np
+import pytest
+
+from mirbook import transcription as tr
+
+SR, HOP = 22050, 512
+STEP = HOP / SR
+
+
+def synthetic_activations(seed=0, n_notes=25, n_frames=800, noise=0.03):
+    """Activation rows with known notes (attack + decay envelopes) plus noise."""
+    rng = np.random.default_rng(seed)
+    pitches = np.arange(48, 72)
+    H = noise * rng.random((len(pitches), n_frames))
+    notes = []
+    for _ in range(n_notes):
+        k = int(rng.integers(len(pitches)))
+        start = int(rng.integers(0, n_frames - 60))
+        length = int(rng.integers(10, 50))
+        if np.any(H[k, max(0, start - 5):start + length + 5] > 0.2):
+            continue                                     # keep notes of a pitch apart
+        amp = rng.uniform(0.5, 1.0)
+        H[k, start:start + length] += amp * np.linspace(1.0, 0.5, length)
+        notes.append((start * STEP, (start + length) * STEP, pitches[k], amp))
+    notes = np.array(sorted(notes))
+    return H, pitches, notes
+
+
+def test_recovers_known_notes_exactly():
+    H, pitches, ref = synthetic_activations()
+    est = tr.activations_to_notes(H, pitches, sr=SR, hop_length=HOP, threshold=0.2)
+    assert est.shape == ref.shape
+    est = est[np.lexsort((est[:, 2], est[:, 0]))]
+    ref = ref[np.lexsort((ref[:, 2], ref[:, 0]))]
+    np.testing.assert_allclose(est[:, :3], ref[:, :3], atol=1e-9)
+    # velocity follows the peak activation
+    assert np.corrcoef(est[:, 3], ref[:, 3])[0, 1] > 0.95
+    assert est[:, 3].min() >= 1 and est[:, 3].max() == 127
+    scores = tr.evaluate(ref, est)
+    assert scores["F-measure"] == pytest.approx(1.0)
+    assert scores["F-measure_no_offset"] == pytest.approx(1.0)
+    frames = tr.evaluate_frames(ref, est)
+    assert frames["Accuracy"] == pytest.approx(1.0)
+
+
+def test_frame_times_equal_sr_hop():
+    H, pitches, _ = synthetic_activations(1)
+    a = tr.activations_to_notes(H, pitches, sr=SR, hop_length=HOP)
+    b = tr.activations_to_notes(H, pitches, frame_times=np.arange(H.shape[1]) * STEP)
+    np.testing.assert_allclose(a, b)
+
+
+def test_hysteresis_and_min_duration():
+    H = np.zeros((1, 20))
+    H[0, 2:12] = [1.0, 0.9, 0.3, 0.3, 0.9, 1.0, 0.3, 0.05, 0.0, 0.0]
+    H[0, 15] = 0.8                                        # a one-frame blip
+    kw = dict(sr=1000, hop_length=10)
+    k0 = dict(kw, min_duration=0.0)
+    notes = tr.activations_to_notes(H, [60], threshold=0.5, threshold_off=0.2, **k0)
+    # the dips to 0.3 stay above threshold_off: one note from frame 2 to 8 (ends at 0.09 s)
+    assert notes[:, :3].round(6).tolist() == [[0.02, 0.09, 60.0], [0.15, 0.16, 60.0]]
+    notes = tr.activations_to_notes(H, [60], threshold=0.5, threshold_off=0.5, **k0)
+    assert notes[:, 0].round(6).tolist() == [0.02, 0.06, 0.15]           # no hysteresis
+    notes = tr.activations_to_notes(H, [60], threshold=0.5, threshold_off=0.2,
+                                    min_duration=0.02, **kw)
+    assert len(notes) == 1                                # the blip is dropped
+    notes = tr.activations_to_notes(H * 5, [60], threshold=2.0, relative=False, **k0)
+    assert len(notes) == 2
+    assert tr.activations_to_notes(np.zeros((2, 5)), [60, 61], **kw).shape == (0, 4)
+
+
+def test_notes_to_mir_eval():
+    iv, hz = tr.notes_to_mir_eval([[0.0, 0.5, 60, 80], [0.25, 1.0, 69, 90]])
+    np.testing.assert_allclose(iv, [[0.0, 0.5], [0.25, 1.0]])
+    np.testing.assert_allclose(hz, mir_eval.util.midi_to_hz(np.array([60, 69])))
+    mir_eval.transcription.validate(iv, hz, iv, hz)
+
+
+def test_evaluate_onset_only_vs_offsets():
+    ref = np.array([[0.0, 1.0, 60], [1.0, 2.0, 64], [2.0, 3.0, 67]])
+    est = ref.copy()
+    est[:, 0] += 0.02                                     # onsets within 50 ms
+    est[0, 1] = 0.3                                       # first offset far off
+    est[2, 2] = 68                                        # wrong pitch
+    s = tr.evaluate(ref, est)
+    assert s["Precision_no_offset"] == pytest.approx(2 / 3)
+    assert s["Recall_no_offset"] == pytest.approx(2 / 3)
+    assert s["F-measure"] == pytest.approx(1 / 3)
+    assert tr.evaluate(ref, np.zeros((0, 4)))["F-measure"] == 0.0
+
+
+def test_multipitch_frames():
+    notes = [[0.0, 0.05, 60], [0.02, 0.04, 64]]
+    t, f = tr.multipitch_frames(notes, np.arange(0, 0.06, 0.01))
+    assert [len(x) for x in f] == [1, 1, 2, 2, 1, 0]
+    np.testing.assert_allclose(f[2], mir_eval.util.midi_to_hz(np.array([60, 64])))
+    s = tr.evaluate_frames(notes, [[0.0, 0.05, 60]], hop=0.01)
+    assert s["Precision"] == pytest.approx(1.0)
+    assert s["Recall"] == pytest.approx(5 / 7)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(H=-np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=HOP), "non-negative"),
+        (dict(H=np.ones(5), pitches=[60], sr=SR, hop_length=HOP), "expected"),
+        (dict(H=np.ones((2, 5)), pitches=[60], sr=SR, hop_length=HOP), "pitches"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61]), "frame_times, or sr and hop_length"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], frame_times=np.arange(4)), "frame_times"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=HOP, threshold=0.1,
+              threshold_off=0.5), "threshold_off"),
+    ],
+)
+def test_activations_validation(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tr.activations_to_notes(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "notes, match",
+    [
+        ([[0.5, 0.4, 60]], "offset 0.4 <= onset 0.5"),
+        ([[0.0, 1.0]], "expected"),
+        ([[-1.0, 1.0, 60]], "negative onset"),
+        ([[0.0, 1.0, 200]], r"\[0, 127\]"),
+        ([[0.0, np.nan, 60]], "NaN"),
+    ],
+)
+def test_note_validation(notes, match):
+    with pytest.raises(ValueError, match=match):
+        tr.evaluate(notes, [[0.0, 1.0, 60]])
