@@ -15,6 +15,7 @@ import sys
 COMMANDS = {
     "data": ("mirbook.datasets.cli", "build or describe the offline corpus"),
     "bench": ("mirbook.bench", "run the speed benchmarks (benchmarks/)"),
+    "reproduce": ("mirbook.reproduce", "print our numbers beside the seed's tables"),
 }
 
 

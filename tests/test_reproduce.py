@@ -1,0 +1,137 @@
+"""mirbook.reproduce: the seed's table as data, our speech/music rows, the CLI.
+
+The pipeline runs on a handful of synthetic clips written to a temporary folder (the corpus
+loader is monkeypatched), so these tests need neither the built corpus nor more than a few
+seconds.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mirbook import io, reproduce
+
+PAPER_TABLES = Path("/work/shared/paper-tables.md")
+
+SEED = {  # model -> (input, training s, recall, precision, F-measure), from the seed's slide
+    "SVM": ("(1, 3888)", 40, 82.17, 89.83, 85.83),
+    "RF": ("(1, 3888)", 16, 76.27, 89.11, 82.19),
+    "CNN": ("(3, 108, 12)", 504, 93.10, 90.00, 91.53),
+}
+
+
+def test_seed_table_is_the_published_one():
+    rows = {r["model"]: r for r in reproduce.SEED_SPEECH_MUSIC}
+    assert set(rows) == set(SEED)
+    for model, (shape, t, rec, prec, f) in SEED.items():
+        r = rows[model]
+        assert (r["input"], r["train_s"], r["recall"], r["precision"], r["f_measure"]) == (
+            shape, t, rec, prec, f)
+        # F is the harmonic mean of the published recall and precision (to the rounding)
+        assert abs(2 * rec * prec / (rec + prec) - f) < 0.01
+    assert "000_3d838ec46a911936" in reproduce.SEED_SOURCE
+    assert "41,000" in reproduce.SEED_DATA
+
+
+@pytest.mark.skipif(not PAPER_TABLES.exists(), reason="shared paper tables not present")
+def test_seed_table_matches_shared_paper_tables():
+    text = PAPER_TABLES.read_text()
+    for r in reproduce.SEED_SPEECH_MUSIC:
+        pattern = (rf"^\|\s*{r['model']}\s*\|\s*{re.escape(r['input'])}\s*\|\s*"
+                   rf"{r['train_s']:g}\s*\|\s*{r['recall']:.2f}\s*\|\s*{r['precision']:.2f}\s*\|"
+                   rf"\s*{r['f_measure']:.2f}\s*\|")
+        assert re.search(pattern, text, flags=re.M), r
+
+
+def _clip(kind, i, sr=22050, seconds=3.0):
+    """Toy speech (noise bursts at a syllable rate) or music (a steady chord)."""
+    rng = np.random.default_rng(100 + i)
+    t = np.arange(int(sr * seconds)) / sr
+    if kind == "speech":
+        env = (np.sin(2 * np.pi * (3.0 + 0.3 * i) * t) > 0.2).astype(float)
+        y = env * rng.standard_normal(t.size) * 0.2
+    else:
+        f0 = 220.0 * 2 ** (i / 12)
+        y = sum(0.1 * np.sin(2 * np.pi * f0 * k * t) for k in (1, 1.25, 1.5))
+        y = y + 0.001 * rng.standard_normal(t.size)
+    return y.astype(np.float32)
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path, monkeypatch):
+    sizes = {"train": 4, "validation": 2, "test": 2}
+    splits, k = {}, 0
+    for split, n in sizes.items():
+        recs = []
+        for label in ("speech", "music"):
+            for j in range(n):
+                cond = "telephone" if (split == "test" and j == 1) else "clean"
+                path = tmp_path / f"{split}_{label}_{j}.wav"
+                io.save_audio(path, _clip(label, k), 22050)
+                k += 1
+                recs.append({"id": path.stem, "path": str(path), "split": split,
+                             "labels": {"label": label, "condition": cond,
+                                        "source": "toy"}})
+        splits[split] = recs
+    monkeypatch.setattr(reproduce, "_load_split", lambda split: splits[split])
+    monkeypatch.setattr(reproduce, "_RUNS", {})
+    monkeypatch.setattr(reproduce, "_FEATURES", {})
+    return splits
+
+
+def test_speech_music_classical_columns_and_rows(tiny_corpus):
+    table = reproduce.speech_music_classical(show_progress=False)
+    assert list(table.columns) == reproduce.COLUMNS
+    assert list(zip(table["model"], table["source"])) == [
+        ("SVM", "seed"), ("RF", "seed"), ("SVM", "ours"), ("RF", "ours")]
+    ours = table[table["source"] == "ours"]
+    assert (ours["n_train"] == 8).all() and (ours["n_test"] == 2).all()   # clean test clips
+    for col in ("recall", "precision", "f_measure"):
+        assert ours[col].between(0, 100).all()
+    assert (ours["train_s"] >= 0).all()
+    run = reproduce.speech_music_run()
+    assert set(run["params"]) == {"SVM", "RF"}
+    assert run["test_pred"]["SVM"].shape == (4,)
+    by_cond = reproduce.scores_by_condition()
+    assert set(by_cond["condition"]) == {"clean", "telephone"}
+    assert (by_cond["n"] == 2).all()
+
+
+def test_train_subset_is_balanced_and_seeded(tiny_corpus):
+    recs = tiny_corpus["train"]
+    a = reproduce._balanced_subset(recs, 2, seed=0)
+    assert [r["labels"]["label"] for r in a].count("speech") == 2
+    assert a == reproduce._balanced_subset(recs, 2, seed=0)
+
+
+def test_window_rows_are_seed_input(tiny_corpus):
+    from mirbook import features
+
+    path = tiny_corpus["train"][0]["path"]
+    y, sr = io.load_audio(path, sr=22050)
+    maps = reproduce._clip_maps(path)
+    mid = reproduce._windows(maps)
+    assert mid.shape == (1, 3888)
+    np.testing.assert_allclose(mid[0], features.seed_input(y, sr, flatten=True), atol=1e-3)
+    assert reproduce._windows(maps, hop_frames=10).shape[1] == 3888
+
+
+def test_cli_prints_seed_and_our_rows(tiny_corpus, capsys):
+    from mirbook.__main__ import main
+
+    assert main(["reproduce", "speech-music", "--classical", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    for model in ("SVM", "RF"):
+        assert any(re.match(rf"{model}\s+seed\s", ln) for ln in lines)
+        assert any(re.match(rf"{model}\s+ours\s", ln) for ln in lines)
+    assert "85.83" in out and "82.19" in out
+    assert "Data differ" in out and "positive class: speech" in out
+
+
+def test_cli_requires_classical(capsys):
+    with pytest.raises(SystemExit):
+        reproduce.main(["speech-music"])
+    assert "Part III" in capsys.readouterr().err
