@@ -73,7 +73,12 @@ def _labels(vocab):
     return labels
 
 
-def _parse(label):
+def parse_label(label):
+    """Root pitch class and quality of a vocabulary label: ``"A:min"`` -> ``(9, "min")``.
+
+    ``"N"`` gives ``(None, None)``; a label without a quality is major (``"C"`` -> ``(0, "maj")``).
+    Roots may use any spelling mir_eval knows (``"Db"``, ``"A#"``).
+    """
     if label == "N":
         return None, None
     root, _, quality = label.partition(":")
@@ -123,7 +128,7 @@ def chord_templates(vocabulary="majmin", *, no_chord="flat"):
     labels = _labels(vocabulary)
     out = np.zeros((len(labels), 12))
     for i, label in enumerate(labels):
-        pc, quality = _parse(label)
+        pc, quality = parse_label(label)
         if pc is None:
             out[i] = 1.0 if no_chord == "flat" else 0.0
         else:
