@@ -757,13 +757,20 @@ def compression_ratio(x, sr=None, *, n_bits=16) -> float:
 N_BANDS = 16
 HOLE_DB = 80.0
 SHELF_WIDTH = 0.03
+#: Bit depth whose rounding noise sets the floor of the ``floor*`` features (files are 16-bit).
+FLOOR_BITS = 16
+#: Margins (dB) above that floor for ``floor6_b`` and ``floor20_b``; in-band dip (dB) for ``sparse_b``.
+FLOOR_DB = (6.0, 20.0)
+SPARSE_DB = 30.0
 
 
 def detection_feature_names(n_bands=N_BANDS):
     """Names of the entries of :func:`detection_features`, in order."""
     return ([f"level_{b}" for b in range(n_bands)] + [f"holes_{b}" for b in range(n_bands)]
             + [f"flicker_{b}" for b in range(n_bands)] + [f"flatness_{b}" for b in range(n_bands)]
-            + ["shelf_db", "shelf_position"])
+            + ["shelf_db", "shelf_position"]
+            + [f"floor{int(m)}_{b}" for m in FLOOR_DB for b in range(n_bands)]
+            + [f"sparse_{b}" for b in range(n_bands)])
 
 
 def detection_features(y, sr, *, n_fft=None, n_bands=N_BANDS, hole_db=HOLE_DB):
@@ -784,7 +791,13 @@ def detection_features(y, sr, *, n_fft=None, n_bands=N_BANDS, hole_db=HOLE_DB):
       code coarse band energies and fill the fine structure with noise (Opus, Vorbis) or zeros;
     - ``shelf_db``: the steepest drop of the long-term spectrum (dB between the ``3 %`` of the
       bins below and above a frequency), and ``shelf_position``: where it is, as a fraction of
-      ``sr / 2``.
+      ``sr / 2``;
+    - ``floor6_b``, ``floor20_b``: share of the bins of band ``b`` less than 6 (20) dB above the
+      rounding-noise floor of a 16-bit file (``2**-30 / 12`` per sample, times the window's
+      energy) -- what is left of a coefficient the codec set to zero once the decoded signal is
+      stored as 16-bit integers, whatever the codec and whatever the loudness of the frame;
+    - ``sparse_b``: share of the bins of band ``b`` more than 30 dB below the band's mean power in
+      their frame -- isolated zeroed coefficients inside a band that is still coded.
 
     Parameters
     ----------
@@ -798,14 +811,14 @@ def detection_features(y, sr, *, n_fft=None, n_bands=N_BANDS, hole_db=HOLE_DB):
 
     Returns
     -------
-    np.ndarray, shape (4 * n_bands + 2,), float64
+    np.ndarray, shape (7 * n_bands + 2,), float64
         In the order of :func:`detection_feature_names`.
 
     Examples
     --------
     >>> y = 0.1 * np.random.default_rng(0).standard_normal(22050)
     >>> detection_features(y, 22050).shape
-    (66,)
+    (114,)
     """
     from .transforms import stft
 
@@ -837,7 +850,11 @@ def detection_features(y, sr, *, n_fft=None, n_bands=N_BANDS, hole_db=HOLE_DB):
     drop = (c[k] - c[k - w]) / w - (c[k + w] - c[k]) / w
     i = int(np.argmax(drop))
     shelf = np.array([drop[i], k[i] / P.shape[0]])
-    return np.concatenate([level, holes, flicker, flatness, shelf])
+    window_energy = 0.375 * n_fft                       # sum of a periodic Hann window squared
+    floor_db = 10 * np.log10(2.0 ** (2 - 2 * FLOOR_BITS) / 12 * window_energy)
+    at_floor = [np.array([(db[b] < floor_db + m).mean() for b in bands]) for m in FLOOR_DB]
+    sparse = np.array([(db[b] < band_db[i] - SPARSE_DB).mean() for i, b in enumerate(bands)])
+    return np.concatenate([level, holes, flicker, flatness, shelf, *at_floor, sparse])
 
 
 def _parse_condition(condition):
