@@ -16,10 +16,10 @@ import argparse
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py
 
 SETTINGS = [("flac", {}), ("vorbis", {"quality": 0.5}), ("opus", {"bitrate": 96}),
             ("mp3", {"bitrate": 128}), ("aac", {"bitrate": 128})]
@@ -38,15 +38,6 @@ def music_like(duration, sr, channels, seed=0):
     y = 0.3 * y / np.abs(y).max()
     out = np.stack([y + 0.003 * rng.standard_normal(len(y)) for _ in range(channels)])
     return (out[0] if channels == 1 else out).astype(np.float32)
-
-
-def best_time(fn, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main(argv=None):

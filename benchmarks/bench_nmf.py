@@ -21,11 +21,11 @@ import argparse
 import json
 import os
 import platform
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from timing import best_time  # benchmarks/timing.py
 
 
 def make_problem(F, K, T, seed=0):
@@ -38,15 +38,6 @@ def make_problem(F, K, T, seed=0):
     W0 = (scale * (0.1 + rng.random((F, K)))).astype(np.float32)
     H0 = (scale * (0.1 + rng.random((K, T)))).astype(np.float32)
     return V, W0, H0
-
-
-def best_time(fn, repeats):
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main(argv=None):
