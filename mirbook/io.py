@@ -120,6 +120,44 @@ def validate_audio(y, sr=None, *, name="audio", n_fft=None):
     return y
 
 
+#: What the first bytes of a file must look like for the extensions we know.
+_EXPECTED_MAGIC = {
+    ".wav": ("WAV", (b"RIFF", b"RIFX", b"RF64")),
+    ".flac": ("FLAC", (b"fLaC",)),
+    ".ogg": ("Ogg", (b"OggS",)),
+    ".oga": ("Ogg", (b"OggS",)),
+    ".opus": ("Ogg", (b"OggS",)),
+    ".aif": ("AIFF", (b"FORM",)),
+    ".aiff": ("AIFF", (b"FORM",)),
+}
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse a file whose content does not match its extension, before any decoder sees it.
+
+    This gives a clearer message than the decoder's, and keeps C decoders (mpg123 inside
+    libsndfile) from printing their own complaints on the process's stderr.
+    """
+    ext = path.suffix.lower()
+    with open(path, "rb") as f:
+        head = f.read(16)
+    size = path.stat().st_size
+    if ext == ".mp3":
+        ok = head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+        kind = "MP3"
+    elif ext in _EXPECTED_MAGIC:
+        kind, magics = _EXPECTED_MAGIC[ext]
+        ok = head.startswith(magics)
+    else:
+        return
+    if not ok:
+        if len(head) < 4:
+            raise AudioFileError(path, f"truncated or corrupt {kind} header ({size} bytes)")
+        raise AudioFileError(
+            path, f"not an audio file soundfile can read: the extension says {kind} but the "
+                  f"content starts with {head[:8]!r} ({size} bytes)")
+
+
 def _diagnose_unreadable(path: Path, exc: Exception) -> str:
     """Explain why soundfile could not open ``path``."""
     size = path.stat().st_size
@@ -241,6 +279,7 @@ def load_audio(
     if path.stat().st_size == 0:
         raise AudioFileError(path, "empty file (0 bytes)")
 
+    _check_magic(path)
     y, file_sr = _read(path, offset, duration)
     try:
         check_sr(file_sr)

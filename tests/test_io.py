@@ -229,3 +229,14 @@ def test_atomic_path_cleans_up_on_error(tmp_path):
         tmp.write_bytes(b"whole")
     assert target.read_bytes() == b"whole"
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
+
+
+@pytest.mark.parametrize("name,kind", [("notes.mp3", "MP3"), ("notes.flac", "FLAC"), ("notes.ogg", "Ogg")])
+def test_content_not_matching_extension_is_refused_quietly(tmp_path, capfd, name, kind):
+    """The decoder never sees it, so no C library prints on stderr (the book fails on stderr)."""
+    path = tmp_path / name
+    path.write_text("not a recording")
+    with pytest.raises(AudioFileError, match=f"extension says {kind}") as e:
+        load_audio(path)
+    assert name in str(e.value)
+    assert capfd.readouterr().err == ""
