@@ -129,7 +129,7 @@ class UnsafeArchiveError(ValueError):
         self.archive = str(archive)
         self.member = str(member)
         self.problem = problem
-        super().__init__(f"{self.archive}: refusing to extract member {self.member!r}: {problem}")
+        super().__init__(f"{self.archive}: member {self.member!r} refused: {problem}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def fetch(
 # extract
 
 
-def _check_member_name(archive, name):
+def check_member_name(archive, name):
     """Refuse absolute paths and ``..`` components (also in Windows spellings)."""
     if not name or "\x00" in name:
         raise UnsafeArchiveError(archive, name, "empty name or NUL byte in the name")
@@ -381,7 +381,7 @@ def _check_link(archive, name, target, *, relative_to_member):
 
 def _precheck_tar(archive, tf: tarfile.TarFile):
     for m in tf.getmembers():
-        _check_member_name(archive, m.name)
+        check_member_name(archive, m.name)
         if m.ischr() or m.isblk():
             raise UnsafeArchiveError(archive, m.name, "device file")
         if m.isfifo():
@@ -396,7 +396,7 @@ def _precheck_tar(archive, tf: tarfile.TarFile):
 
 def _precheck_zip(archive, zf: zipfile.ZipFile):
     for info in zf.infolist():
-        name = _check_member_name(archive, info.filename)
+        name = check_member_name(archive, info.filename)
         mode = info.external_attr >> 16
         if mode and (stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode)):
             raise UnsafeArchiveError(archive, info.filename, "device file")

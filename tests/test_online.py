@@ -82,7 +82,9 @@ def test_gtzan_genre_end_to_end(env, tmp_path):
     # usable as a torch dataset
     from torch.utils.data import DataLoader
 
-    ds = online.RecordDataset(recs, load=online.audio_loader(sr=22050, duration=0.2))
+    from mirbook.datasets import TorchDataset
+
+    ds = TorchDataset(recs, target="label", sr=22050, duration=0.2)
     x, y = next(iter(DataLoader(ds, batch_size=3)))
     assert tuple(x.shape) == (3, 4410) and y.tolist() == [0, 0, 9]
 

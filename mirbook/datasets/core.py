@@ -537,7 +537,8 @@ def _make_torch_dataset():
             Applied to the float32 audio tensor (shape ``(n,)``) before it is returned.
         target : str or callable, optional
             What to return beside the audio: ``None`` (the record's ``labels`` dict), a label
-            name (``"happy"``), or a function of the record.
+            name (``"happy"``, looked up in ``labels``, or at the top of the record for the flat
+            records of :mod:`mirbook.datasets.online`), or a function of the record.
         sr : int
             Sample rate to load at (:func:`mirbook.io.load_audio` resamples if needed).
         duration : float, optional
@@ -573,7 +574,7 @@ def _make_torch_dataset():
             elif callable(self.target):
                 t = self.target(rec)
             else:
-                t = rec["labels"][self.target]
+                t = rec["labels"][self.target] if "labels" in rec else rec[self.target]
             return x, t
 
     TorchDataset.__module__ = __name__

@@ -15,7 +15,7 @@ loader                      what                                          downlo
 ==========================  ============================================  ======================
 
 Every loader returns a list of plain ``dict`` records (``path`` is the audio file, or ``None``,
-plus the labels), which :class:`RecordDataset` turns into a map-style dataset that
+plus the labels), which :class:`mirbook.datasets.TorchDataset` (``target="label"``) turns into a map-style dataset that
 ``torch.utils.data.DataLoader`` accepts.
 
 Downloads go through :func:`mirbook.download.fetch` (sha256-pinned; a wrong file is refused and
@@ -65,8 +65,6 @@ __all__ = [
     "deezer_mood",
     "deezer_previews",
     "mirdata_dataset",
-    "RecordDataset",
-    "audio_loader",
 ]
 
 #: Where each file comes from. ``hash`` is ``"<sha256 hex>"``, ``"md5:<hex>"`` when the publisher
@@ -766,58 +764,3 @@ def mirdata_dataset(name, data_home=None):
     if name not in folders:
         raise ValueError(f"{name!r}: mirdata_dataset knows {sorted(folders)}")
     return mirdata.initialize(name, data_home=str(_home(data_home) / folders[name]))
-
-
-class RecordDataset:
-    """A map-style dataset over records, for ``torch.utils.data.DataLoader``.
-
-    Parameters
-    ----------
-    records : list of dict
-    load : callable, optional
-        ``load(record) -> item``; default returns the record itself. See :func:`audio_loader`.
-    transform : callable, optional
-        Applied to the item after ``load``.
-
-    Examples
-    --------
-    >>> from torch.utils.data import DataLoader                           # doctest: +SKIP
-    >>> ds = RecordDataset(gtzan_genre(), load=audio_loader(sr=22050, duration=29.0))
-    >>> x, y = next(iter(DataLoader(ds, batch_size=8, shuffle=True)))    # doctest: +SKIP
-    """
-
-    def __init__(self, records, load=None, transform=None):
-        self.records = list(records)
-        self.load = load
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.records)
-
-    def __getitem__(self, i):
-        rec = self.records[i]
-        item = self.load(rec) if self.load is not None else rec
-        return self.transform(item) if self.transform is not None else item
-
-
-def audio_loader(sr=22050, *, duration=None, label_key="label", mono=True):
-    """A ``load`` for :class:`RecordDataset`: ``record -> (samples, label)``.
-
-    Audio goes through :func:`mirbook.io.load_audio`; clips shorter than ``duration`` are
-    zero-padded so that a batch stacks.
-    """
-
-    def load(rec):
-        from mirbook.io import load_audio
-
-        if rec.get("path") is None:
-            raise FileNotFoundError(f"record {rec.get('track_id', rec)} has no audio file")
-        y, _ = load_audio(rec["path"], sr=sr, mono=mono, duration=duration)
-        if duration is not None:
-            n = int(round(duration * sr))
-            if y.shape[-1] < n:
-                pad = [(0, 0)] * (y.ndim - 1) + [(0, n - y.shape[-1])]
-                y = np.pad(y, pad)
-        return y, rec.get(label_key)
-
-    return load

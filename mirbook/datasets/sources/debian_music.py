@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 
 from mirbook.config import data_home
 from mirbook.datasets.core import require_tool
+from mirbook.download import UnsafeArchiveError, check_member_name
 
 #: The packages, in catalogue order, with their approximate download size (MB, ``apt-cache show``).
 PACKAGES = {
@@ -96,10 +97,6 @@ GAME_TAGS = {
 _LICENCE_BY_HAND = {"singularity-music": "CC-BY-SA-3.0", "nexuiz-music": "GPL-2+"}
 
 _AUDIO_EXT = (".ogg", ".opus", ".mp3", ".flac", ".wav")
-
-
-class UnsafeArchiveError(ValueError):
-    """An archive member would land outside the folder it is extracted into."""
 
 
 class DebianFetchError(RuntimeError):
@@ -230,25 +227,22 @@ def unpack(package: str, *, cache: Path | None = None) -> Path:
     return dest
 
 
-def _check_member(name: str, dest: Path) -> Path:
-    """The path inside ``dest`` where archive member ``name`` goes, or UnsafeArchiveError."""
-    if not name or "\x00" in name:
-        raise UnsafeArchiveError(f"archive member {name!r}: empty or NUL in name")
-    unix = name.replace("\\", "/")
-    pure = PurePosixPath(unix)
-    if pure.is_absolute() or re.match(r"^[A-Za-z]:", unix):
-        raise UnsafeArchiveError(f"archive member {name!r} has an absolute path: refused")
-    if ".." in pure.parts:
-        raise UnsafeArchiveError(f"archive member {name!r} contains '..': refused")
+def _check_member(archive, name: str, dest: Path) -> Path:
+    """The path inside ``dest`` where archive member ``name`` goes, or UnsafeArchiveError
+    (the name rules are :mod:`mirbook.download`'s, shared by every extractor in mirbook)."""
+    pure = PurePosixPath(check_member_name(archive, name))
     target = (dest / pure).resolve()
     root = dest.resolve()
     if target != root and root not in target.parents:
-        raise UnsafeArchiveError(f"archive member {name!r} would land outside {dest}: refused")
+        raise UnsafeArchiveError(archive, name, f"it would land outside {dest}")
     return target
 
 
 def safe_extract_zip(archive, dest, members=None) -> list[Path]:
-    """Extract a zip archive (e.g. a Quake ``.pk3``), refusing members that escape ``dest``.
+    """Extract some or all members of a zip archive (e.g. a Quake ``.pk3``), safely.
+
+    Unlike :func:`mirbook.download.extract` (a whole archive into a new folder, atomically), this
+    takes a subset of members and writes each file atomically into an existing folder.
 
     Every member is checked *before* anything is written: an absolute name, a ``..`` component, a
     drive letter or a symbolic link raises :class:`UnsafeArchiveError` and leaves ``dest`` as it was.
@@ -275,10 +269,10 @@ def safe_extract_zip(archive, dest, members=None) -> list[Path]:
             infos = [i for i in infos if i.filename in wanted]
         plan = []
         for info in infos:
-            target = _check_member(info.filename, dest)
+            target = _check_member(archive, info.filename, dest)
             mode = (info.external_attr >> 16) & 0o170000
             if mode == 0o120000:
-                raise UnsafeArchiveError(f"archive member {info.filename!r} is a symbolic link: refused")
+                raise UnsafeArchiveError(archive, info.filename, "a symbolic link")
             plan.append((info, target))
         out = []
         for info, target in plan:
