@@ -11,19 +11,27 @@ CACHE := _build/.jupyter_cache
 # cache: re-use executed notebooks whose code and mirbook sources are unchanged; force: run all.
 BOOK_EXECUTE ?= cache
 PYTEST_ARGS ?=
+BOOK_HTML := _build/html
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export MPLBACKEND := Agg
 export MIRBOOK_PROGRESS ?= 1
+# The kernels (nbval's and Jupyter Book's) draw figures with the inline backend, whatever the
+# caller's shell exports (an inherited MPLBACKEND=Agg makes plt.show() display nothing). Only the
+# commands that start kernels get it; tests/test_plot.py checks that figures come out.
+KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 
-.PHONY: test book setup system data data-tiny cache-check html bench clean serve strip lab
+.PHONY: test book setup system data data-tiny cache-check html browser bench clean serve strip lab
 
 # ---- the two commands ----------------------------------------------------------------------
+# package tests, doctests and every notebook (nbval, which fills the cache), then the HTML book
+# rendered from those outputs, then the book read page by page in Chromium (tests/test_browser.py)
 test: setup data cache-check
-	$(PY) -m pytest tests notebooks --nbval-lax --nbcache=$(CACHE) $(PYTEST_ARGS)
+	$(KERNEL_ENV) $(PY) -m pytest tests mirbook notebooks --doctest-modules --nbval-lax --nbcache=$(CACHE) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory html
+	$(MAKE) --no-print-directory browser
 
 book: setup data cache-check
 	$(MAKE) --no-print-directory html
+	$(MAKE) --no-print-directory browser
 
 # ---- set-up ----------------------------------------------------------------------------------
 setup: $(STAMPS)/python system
@@ -46,26 +54,26 @@ data: setup
 data-tiny: setup
 	$(PY) -m mirbook data build --tiny
 
-# Executed notebooks are cached by the hash of their cells; they must also be re-run when the
-# package or the data they use change: drop the cache when those change.
+# Executed notebooks are cached by the hash of their cells; they must also be re-run when what
+# they call or read changes: the package, pyproject, constraints, conftest and the corpus
+# manifests under $$MIRBOOK_DATA (mirbook/_cachekey.py, tested in tests/test_cachekey.py).
 cache-check:
-	@mkdir -p _build
-	@key=$$(cat $$(git ls-files -co --exclude-standard mirbook | grep '\.py$$' | sort) \
-	         $$(find data/cache -maxdepth 2 -name manifest.json 2>/dev/null | sort) | sha256sum); \
-	 if [ "$(BOOK_EXECUTE)" = force ] || [ "$$(cat _build/.cache-key 2>/dev/null)" != "$$key" ]; then \
-	   rm -rf $(CACHE); fi; \
-	 echo "$$key" > _build/.cache-key
+	$(PY) -m mirbook._cachekey --stamp _build/.cache-key --cache $(CACHE) $(if $(filter force,$(BOOK_EXECUTE)),--force)
 
 html:
-	$(VENV)/bin/jupyter-book build . -W --keep-going --all
-	@echo "The book is in _build/html/index.html"
+	$(KERNEL_ENV) $(VENV)/bin/jupyter-book build . -W --keep-going --all
+	@echo "The book is in $(BOOK_HTML)/index.html"
+
+# every page of the built book in headless Chromium, served on 127.0.0.1 (no network)
+browser:
+	$(PY) -m pytest tests/test_browser.py --book=$(BOOK_HTML) -p no:cacheprovider $(PYTEST_ARGS)
 
 # ---- extras ---------------------------------------------------------------------------------
 bench: setup
 	$(PY) -m mirbook bench
 
 serve: book
-	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html 8000
+	$(PY) -m http.server --bind 127.0.0.1 --directory $(BOOK_HTML) 8000
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -1,15 +1,23 @@
-"""pytest plugin: notebooks are executed once, by nbval, and the book re-uses those outputs.
+"""pytest plugin of the repository: notebooks run once, by nbval, and the book re-uses the outputs.
 
 ``make test`` runs ``pytest --nbval-lax notebooks/ --nbcache=_build/.jupyter_cache``. nbval runs
 every cell in a kernel and checks it raises nothing (cells assert their headline numbers). This
-plugin collects the outputs nbval received and, for each notebook whose cells all passed, stores the
-executed notebook in the jupyter-cache database that Jupyter Book reads with
-``execute_notebooks: cache``. The book build that follows then finds every notebook in the cache
-and renders it without executing it again: each notebook runs once per ``make test``.
+plugin, only in runs that use nbval:
+
+- runs cells as Jupyter does (with history, so that a trailing ``;`` hides a result);
+- starts the kernels without pytest's ``PYTEST_CURRENT_TEST`` variable, which makes ipykernel
+  stop capturing C-level output (file descriptors 1 and 2): with it, what a C library writes to
+  stderr never reached nbval, while the book build (``stderr_output: severe``) saw and refused it;
+- fails a cell that writes to stderr (Python or C level), as the book build would;
+- stores each notebook whose cells all passed in the jupyter-cache database that Jupyter Book reads
+  with ``execute_notebooks: cache``, so that each notebook runs once per ``make test``.
+
+It also adds ``--book=PATH`` (the built HTML book) for ``tests/test_browser.py``.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -22,10 +30,21 @@ def pytest_addoption(parser):
         "--nbcache", default=None, metavar="PATH",
         help="store notebooks executed by nbval in this jupyter-cache folder (for Jupyter Book)",
     )
+    parser.addoption(
+        "--book", default=None, metavar="PATH",
+        help="built HTML book (_build/html) that tests/test_browser.py reads in Chromium",
+    )
 
 
-class _NotebookCache:
-    def __init__(self, cache_path: Path):
+def _stderr_text(outputs) -> str:
+    return "".join(out.get("text", "") for out in outputs or []
+                   if out.get("output_type") == "stream" and out.get("name") == "stderr")
+
+
+class _NbvalCells:
+    """Per-cell checks and the cache fill of an nbval run."""
+
+    def __init__(self, cache_path: Path | None):
         self.cache_path = cache_path
         self.cells = defaultdict(dict)  # notebook path -> {cell_num: outputs}
         self.failed = set()
@@ -39,12 +58,21 @@ class _NotebookCache:
             return
         nb_path = Path(str(item.parent.fspath))
         self.started.setdefault(nb_path, time.time())
+        if report.when == "call" and report.passed:
+            stderr = _stderr_text(item.test_outputs)
+            if stderr:
+                report.outcome = "failed"
+                report.longrepr = (
+                    f"{nb_path.name} cell {item.cell_num} wrote to stderr (the book build "
+                    f"refuses it: stderr_output: severe):\n{stderr}")
         if report.failed or report.skipped:
             self.failed.add(nb_path)
         elif report.when == "call":
             self.cells[nb_path][item.cell_num] = item.test_outputs or []
 
     def pytest_sessionfinish(self, session):
+        if self.cache_path is None:
+            return
         import nbformat
         from jupyter_cache import get_cache
         from jupyter_cache.base import CacheBundleIn
@@ -77,13 +105,43 @@ def _execute_with_history(self, cell_input, allow_stdin=None):
     return self.kc.execute(cell_input, store_history=True, allow_stdin=allow_stdin)
 
 
+def _kernel_env() -> dict:
+    """The environment of an nbval kernel: ours, less pytest's per-test variable."""
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+
+def _uses_nbval(config) -> bool:
+    return bool(config.getoption("nbval", default=False)
+                or config.getoption("nbval_lax", default=False))
+
+
 def pytest_configure(config):
-    try:
-        from nbval.kernel import RunningKernel
-    except ImportError:
-        pass
-    else:
-        RunningKernel.execute_cell_input = _execute_with_history
+    config.addinivalue_line("markers", "browser: reads the built book in Chromium (--book)")
+    if not _uses_nbval(config):
+        if config.getoption("--nbcache"):
+            raise pytest.UsageError("--nbcache needs --nbval or --nbval-lax")
+        return
+    import nbval.kernel
+
+    original_start = nbval.kernel.start_new_kernel
+
+    def start_new_kernel(*args, **kwargs):
+        kwargs.setdefault("env", _kernel_env())
+        return original_start(*args, **kwargs)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(nbval.kernel.RunningKernel, "execute_cell_input", _execute_with_history)
+    patch.setattr(nbval.kernel, "start_new_kernel", start_new_kernel)
+    config.stash[_PATCH] = patch
     path = config.getoption("--nbcache")
-    if path:
-        config.pluginmanager.register(_NotebookCache(Path(path).resolve()), "mirbook-nbcache")
+    config.pluginmanager.register(_NbvalCells(Path(path).resolve() if path else None),
+                                  "mirbook-nbval")
+
+
+def pytest_unconfigure(config):
+    patch = config.stash.get(_PATCH, None)
+    if patch is not None:
+        patch.undo()
+
+
+_PATCH = pytest.StashKey()

@@ -59,11 +59,12 @@ def main(argv=None):
         if available.get(codec) is None:
             print(f"{codec}: not available here, skipped")
             continue
-        t_enc, data = best_time(lambda: codecs.encode(y, args.sr, codec, **kw), args.repeats)
-        t_dec, (z, z_sr) = best_time(lambda: codecs.decode(data, codec), args.repeats)
+        t_enc, data = best_time(lambda: codecs.encode(y, sr=args.sr, codec=codec, **kw),
+                                args.repeats)
+        t_dec, (z, z_sr) = best_time(lambda: codecs.decode(data, codec=codec), args.repeats)
         rows.append({
             "codec": codec, "setting": kw, "backend": available[codec],
-            "kbps": round(codecs.achieved_kbps(data, args.duration), 1),
+            "kbps": round(codecs.achieved_kbps(data, duration=args.duration), 1),
             "megabytes": round(len(data) / 1e6, 3),
             "encode_s": round(t_enc, 4), "decode_s": round(t_dec, 4),
             "encode_x_realtime": round(args.duration / t_enc, 1),

@@ -8,7 +8,7 @@ Usage::
 
 Each corpus is built from scratch (``force``) into ``--root`` (default: a fresh temporary folder,
 removed afterwards unless ``--keep``), so the time includes every rendering. The budget of the
-whole offline corpus is 200 MB and 10 minutes on 2 cores (DESIGN.md, section 4).
+whole offline corpus is 200 MB and 10 minutes on 2 cores (``book/datasets.md``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import tempfile
-import time
 from pathlib import Path
 
 import librosa
@@ -38,6 +37,7 @@ import numpy as np
 import soundfile as sf
 
 from mirbook import features as Fe
+from timing import best_time  # benchmarks/timing.py
 
 SR = 22050
 N_FFT, HOP = 2048, 512
@@ -78,16 +78,6 @@ def librosa_clip(path):
     return np.concatenate([Fm.mean(axis=1), Fm.std(axis=1)]).astype(np.float32)
 
 
-def _best(fn, repeats):
-    fn()                                   # warm-up: imports, numba, caches, page cache
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=20)
@@ -107,12 +97,13 @@ def main(argv=None):
         paths = _write_files(tmp, args.files, args.duration)
         audio_s = args.files * args.duration
         rows = []
-        t_lib = _best(lambda: [librosa_clip(p) for p in paths], args.repeats)
+        t_lib = best_time(lambda: [librosa_clip(p) for p in paths], args.repeats, warmup=True)[0]
         rows.append({"method": "librosa loop (7 STFTs/file)", "jobs": 1, "best_s": t_lib,
                      "x_realtime_per_core": audio_s / t_lib})
         for jobs in args.jobs:
-            t = _best(lambda: Fe.batch_clip_features(paths, SR, n_jobs=jobs,
-                                                      show_progress=False), args.repeats)
+            t = best_time(lambda: Fe.batch_clip_features(paths, sr=SR, n_jobs=jobs,
+                                                      show_progress=False),
+                          args.repeats, warmup=True)[0]
             rows.append({"method": "mirbook batch (1 STFT/file)", "jobs": jobs, "best_s": t,
                          "x_realtime_per_core": audio_s / t / jobs})
 

@@ -68,7 +68,7 @@ def main(argv=None):
             noise = rng.standard_normal(q.size)
             q = q + noise * np.sqrt(np.mean(q ** 2) / np.mean(noise ** 2) / 10.0)
             t0 = time.perf_counter()
-            res = FP.query(index, q, SR, n_results=1)
+            res = FP.query(index, q, sr=SR, n_results=1)
             times.append(time.perf_counter() - t0)
             hits += bool(res) and res[0][0] == name and abs(res[0][1] - start) < 0.1
         audio_h = sum(v.size for v in subset.values()) / SR / 3600

@@ -15,27 +15,16 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import librosa
 import numpy as np
 
 from mirbook import transforms as T
+from timing import time_stats  # benchmarks/timing.py
 
 SR = 22050
 N_FFT, HOP = 2048, 512
-
-
-def _timeit(fn, repeats):
-    fn()  # warm-up (imports, numba compilation, caches)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
 
 
 def _signal(duration):
@@ -66,8 +55,8 @@ def main(argv=None):
              lambda: librosa.cqt(y, sr=SR, hop_length=HOP)),
         ]
         for name, ours, theirs in cases:
-            best_m, med_m = _timeit(ours, args.repeats)
-            best_l, med_l = _timeit(theirs, args.repeats)
+            best_m, med_m = time_stats(ours, args.repeats)
+            best_l, med_l = time_stats(theirs, args.repeats)
             rows.append({
                 "transform": name, "duration_s": duration,
                 "mirbook_best_s": best_m, "mirbook_median_s": med_m,

@@ -30,7 +30,7 @@ def make_problem(n_frames, seed=0):
     chroma = T[seg].T + 0.4 * rng.random((12, n_frames))
     scores = chords.match_templates(chroma, T)
     prob = chords._emission(scores, 0.1)
-    return prob, chords.chord_hmm(25, 0.9)
+    return prob, chords.chord_hmm(25, p_self=0.9)
 
 
 def main(argv=None):
@@ -47,8 +47,8 @@ def main(argv=None):
     prob, A = make_problem(args.n_frames)
     fns = {
         "librosa": lambda: librosa.sequence.viterbi(prob, A, return_logp=True),
-        "mirbook": lambda: viterbi(prob, A, return_logp=True),
-        "mirbook_numpy": lambda: viterbi(prob, A, return_logp=True, engine="numpy"),
+        "mirbook": lambda: viterbi(prob, A, return_info=True),
+        "mirbook_numpy": lambda: viterbi(prob, A, return_info=True, engine="numpy"),
     }
     out = {k: f() for k, f in fns.items()}          # warm-up (numba compilation / cache load)
     best = {k: np.inf for k in fns}
@@ -65,7 +65,8 @@ def main(argv=None):
         "ratio_librosa_over_mirbook": best["librosa"] / best["mirbook"],
         "ratio_librosa_over_mirbook_numpy": best["librosa"] / best["mirbook_numpy"],
         "same_path": same,
-        "logp": {k: float(np.squeeze(v[1])) for k, v in out.items()},
+        "logp": {k: float(np.squeeze(v[1]["logp"] if isinstance(v[1], dict) else v[1]))
+                 for k, v in out.items()},
     }
     print(f"Viterbi, 25-state chord HMM, {args.n_frames} frames (best of {args.repeats})")
     print(f"{'implementation':28s} {'ms':>9s} {'librosa / this':>15s}")

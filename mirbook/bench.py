@@ -15,7 +15,18 @@ from .config import repo_root
 
 
 def available():
-    """Names of the benchmarks in ``benchmarks/`` (``bench_NAME.py`` -> ``NAME``)."""
+    """Names of the benchmarks in ``benchmarks/`` (``bench_NAME.py`` -> ``NAME``).
+
+    Returns
+    -------
+    names : list of str
+        Empty outside a repository checkout.
+
+    Examples
+    --------
+    >>> "features" in available()                             # doctest: +SKIP
+    True
+    """
     root = repo_root()
     if root is None:
         return []
@@ -23,6 +34,22 @@ def available():
 
 
 def main(argv=None):
+    """``python -m mirbook bench [NAME ...]``: run the named benchmarks (default all of them).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Benchmark names, then any option passed on to every script (e.g. ``--repeats 2``).
+
+    Returns
+    -------
+    int
+        0 if every script succeeded.
+
+    Examples
+    --------
+    >>> main(["features", "--files", "4"])                    # doctest: +SKIP
+    """
     names = available()
     parser = argparse.ArgumentParser(prog="mirbook bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"default all of {names}")

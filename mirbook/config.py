@@ -12,6 +12,9 @@ from pathlib import Path
 #: The repository's URL, the same as ``repository.url`` in ``_config.yml`` (a test checks it).
 REPOSITORY_URL = "https://github.com/mirbook/mirbook"
 
+#: The sample rate of the offline corpus and of the chapters' defaults (librosa's 22050 Hz).
+SR = 22050
+
 
 def repo_root() -> Path | None:
     """Return the repository checkout this package runs from, or ``None`` for an installed copy."""
@@ -21,7 +24,7 @@ def repo_root() -> Path | None:
     return None
 
 
-def data_home(create: bool = True) -> Path:
+def data_home(*, create: bool = True) -> Path:
     """Return the data cache folder.
 
     Parameters

@@ -10,20 +10,28 @@ for "classical MIR" classifiers is:
    in mel-scale frequency, then a discrete cosine transform), chroma, zero-crossing rate, RMS;
 2. add their **time derivatives** (deltas);
 3. "stack as many features as you can": pool the frames of a clip into one fixed-length vector
-   (:func:`summarize`, :func:`clip_features`) and train a simple classifier (SVM, random forest).
+   (:func:`summarize`, :func:`clip_features`) and train a simple classifier (SVM, random forest),
+   or stack frames into a block (:func:`stacked_frames`).
 
 Every step the chapters teach is written here and tested against librosa
-(``tests/test_features.py``): :func:`mel_filterbank` = ``librosa.filters.mel``, :func:`log_mel`
-= ``librosa.power_to_db`` of the mel spectrogram, :func:`dct_ii` = ``scipy.fft.dct``,
-:func:`mfcc` = ``librosa.feature.mfcc``, :func:`delta` = ``librosa.feature.delta``,
-:func:`spectral_centroid` / :func:`spectral_spread` = ``librosa.feature.spectral_centroid`` /
-``spectral_bandwidth(p=2)``, :func:`spectral_flux` = ``librosa.onset.onset_strength`` (lag 1, no
-max filter, no centring shift). Chroma is not taught here and comes from librosa.
+(``tests/test_features.py``): :func:`log_mel` = ``librosa.power_to_db`` of the mel spectrogram
+(filters from :func:`mirbook.filters.mel_filterbank`), :func:`mfcc` = ``librosa.feature.mfcc``,
+:func:`delta` = ``librosa.feature.delta``, :func:`spectral_centroid` / :func:`spectral_spread` =
+``librosa.feature.spectral_centroid`` / ``spectral_bandwidth(p=2)``, :func:`spectral_flux` =
+``librosa.onset.onset_strength`` (lag 1, no max filter, no centring shift). Chroma is not taught
+here and comes from librosa. Unit conversions are in :mod:`mirbook.convert`, the mel and DCT
+matrices in :mod:`mirbook.filters`, the seed's speech/music input in :mod:`mirbook.speech_music`.
 
-Conventions: spectrograms have shape ``(..., n_bins, n_frames)`` (frequency on axis -2, time on
-axis -1), frame features are returned as ``(..., n_features, n_frames)`` like librosa (a single
-feature keeps a length-1 axis: ``(1, n_frames)``). Frames are centred (``center=True``, zero
-padding), as in ``librosa.stft``.
+Conventions (librosa's): functions that take audio or a spectrogram have keyword-only
+``y=`` and ``S=`` (``spectral_centroid(S=S, sr=sr)``); spectrograms have shape
+``(..., n_bins, n_frames)`` (frequency on axis -2, time on axis -1), frame features are returned
+as ``(..., n_features, n_frames)`` (a single feature keeps a length-1 axis: ``(1, n_frames)``).
+Frames are centred (``center=True``, zero padding), as in ``librosa.stft``.
+
+>>> import numpy as np
+>>> S = np.ones((1025, 4))
+>>> spectral_centroid(S=S, sr=22050).shape
+(1, 4)
 """
 
 from __future__ import annotations
@@ -34,20 +42,20 @@ import os
 
 import numpy as np
 
-from mirbook.io import AudioFileError, check_sr, load_audio, validate_audio
+from mirbook._validate import finite_real, nonneg_int, one_of, positive_int, real_array
+from mirbook.config import SR
+from mirbook.convert import PITCH_CLASSES, fft_frequencies
+from mirbook.errors import AudioFileError, ParameterError
+from mirbook.filters import _mel_fb_cached, dct_ii
+from mirbook.io import check_sr, load_audio, validate_audio
 
 __all__ = [
-    "fft_frequencies", "hz_to_mel", "mel_to_hz", "mel_frequencies",
     "spectral_centroid", "spectral_spread", "spectral_skewness", "spectral_kurtosis",
     "spectral_shape", "spectral_rolloff", "spectral_flatness", "zero_crossing_rate", "rms",
-    "spectral_flux", "mel_filterbank", "log_mel", "dct_ii", "mfcc", "delta",
+    "spectral_flux", "log_mel", "mfcc", "delta",
     "summarize", "frame_features", "clip_features", "feature_names",
-    "stacked_frames", "seed_input", "batch_clip_features", "SEED_INPUT_SHAPE", "STATS",
+    "stacked_frames", "batch_clip_features", "STATS",
 ]
-
-#: Shape of the CNN input in the lecture's speech/music table; its size, 3888, is also the SVM/RF
-#: input size ``(1, 3888)``. See :func:`seed_input`.
-SEED_INPUT_SHAPE = (3, 108, 12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -56,26 +64,15 @@ SEED_INPUT_SHAPE = (3, 108, 12)
 
 
 def _stft(y, n_fft, hop_length):
-    """Complex STFT, centred, Hann window, zero padding: mirbook's if present, else librosa's."""
-    try:
-        from mirbook.transforms import stft
-    except ImportError:  # pragma: no cover - transforms is written by another chapter
-        import librosa
+    """Complex STFT, centred, Hann window, zero padding (:func:`mirbook.transforms.stft`)."""
+    from mirbook.transforms import stft
 
-        return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, center=True,
-                            pad_mode="constant")
     return stft(y, n_fft=n_fft, hop_length=hop_length, center=True, pad_mode="constant")
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name}={value!r}: expected a positive integer")
-    return int(value)
 
 
 def _check_y(y, sr, n_fft, name="y"):
     """validate_audio, then a float array (integers are converted to float32)."""
-    y = validate_audio(y, sr, name=name, n_fft=n_fft)
+    y = validate_audio(y, sr=sr, name=name, n_fft=n_fft)
     if not np.issubdtype(y.dtype, np.floating):
         if np.issubdtype(y.dtype, np.complexfloating):
             raise AudioFileError(name, f"audio must be real, got dtype {y.dtype}")
@@ -84,21 +81,10 @@ def _check_y(y, sr, n_fft, name="y"):
 
 
 def _check_S(S, name="S", nonneg=True):
-    S = np.asarray(S)
-    if S.ndim < 2:
-        raise ValueError(f"{name}: expected a spectrogram of shape (..., n_bins, n_frames), "
-                         f"got shape {S.shape}")
-    if S.shape[-1] == 0 or S.shape[-2] == 0:
-        raise ValueError(f"{name}: empty spectrogram, shape {S.shape}")
-    if np.iscomplexobj(S):
-        raise ValueError(f"{name}: expected a real (magnitude or power) spectrogram; "
-                         "take np.abs of the STFT first")
-    if not np.all(np.isfinite(S)):
-        raise ValueError(f"{name}: {int((~np.isfinite(S)).sum())} NaN/Inf value(s)")
-    if nonneg and (S < 0).any():
-        raise ValueError(f"{name}: negative values; the spectrum must be a magnitude or power "
-                         "spectrogram (a distribution over frequency), not dB")
-    return S
+    """The one spectrogram check: real, finite, (..., n_bins, n_frames), non-negative."""
+    return real_array(S, name, min_ndim=2, nonneg=nonneg,
+                      hint="the spectrum must be a magnitude or power spectrogram (a "
+                           "distribution over frequency), not dB")
 
 
 def _spectrogram(y, S, sr, n_fft, hop_length, power):
@@ -109,26 +95,16 @@ def _spectrogram(y, S, sr, n_fft, hop_length, power):
         if n_fft is None:
             n_fft = n_from_S
         elif n_fft not in (n_from_S, n_from_S + 1):
-            raise ValueError(f"S has {S.shape[-2]} frequency bins, inconsistent with "
+            raise ParameterError(f"S has {S.shape[-2]} frequency bins, inconsistent with "
                              f"n_fft={n_fft} (expected {S.shape[-2]} = 1 + n_fft // 2)")
         return S, n_fft
     if y is None:
-        raise ValueError("give either y (audio) or S (spectrogram)")
-    n_fft = _positive_int(2048 if n_fft is None else n_fft, "n_fft")
-    hop_length = _positive_int(hop_length, "hop_length")
+        raise ParameterError("give either y (audio) or S (spectrogram)")
+    n_fft = positive_int(2048 if n_fft is None else n_fft, "n_fft")
+    hop_length = positive_int(hop_length, "hop_length")
     y = _check_y(y, sr, n_fft)
     X = np.abs(_stft(y, n_fft, hop_length))
     return (X if power == 1 else X ** power), n_fft
-
-
-def fft_frequencies(sr=22050, n_fft=2048):
-    """Centre frequency (Hz) of each STFT bin: ``k * sr / n_fft`` for ``k = 0 .. n_fft // 2``.
-
-    Returns
-    -------
-    freqs : np.ndarray [shape=(1 + n_fft // 2,)], float64
-    """
-    return np.fft.rfftfreq(int(n_fft), 1.0 / float(sr))
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,12 +148,12 @@ def _freqs_for(S, sr, n_fft, freq):
     if freq is not None:
         freq = np.asarray(freq, dtype=np.float64)
         if freq.shape != (S.shape[-2],):
-            raise ValueError(f"freq has shape {freq.shape}, expected ({S.shape[-2]},)")
+            raise ParameterError(f"freq has shape {freq.shape}, expected ({S.shape[-2]},)")
         return freq
-    return fft_frequencies(sr, n_fft)
+    return fft_frequencies(sr=sr, n_fft=n_fft)
 
 
-def spectral_shape(S=None, sr=22050, n_fft=None, *, y=None, hop_length=512, freq=None):
+def spectral_shape(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None):
     r"""The four spectral shape statistics of each frame, in one pass.
 
     Each column of the magnitude (or power) spectrogram is read as a probability distribution
@@ -200,37 +176,38 @@ def spectral_shape(S=None, sr=22050, n_fft=None, *, y=None, hop_length=512, freq
 
     Parameters
     ----------
-    S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], non-negative, optional
-        Magnitude or power spectrogram.
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None: ``S = |stft(y)|`` (centred, Hann window).
     sr : int
         Sample rate (Hz), for the bin frequencies.
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude or power spectrogram.
     n_fft : int, optional
         FFT size; inferred from ``S`` (``2 * (n_bins - 1)``) when not given, 2048 for ``y``.
-    y : np.ndarray [shape=(n,) or (..., n)], optional
-        Audio, used when ``S`` is None: ``S = |stft(y)|`` (centred, Hann window).
     hop_length : int
         Hop for the ``y`` path.
-    freq : np.ndarray [shape=(n_bins,)], optional
+    freq : np.ndarray, shape (n_bins,), optional
         Bin frequencies (Hz), default ``k * sr / n_fft``.
 
     Returns
     -------
-    shape : np.ndarray [shape=(..., 4, n_frames)], float64
+    shape : np.ndarray, shape (..., 4, n_frames), float64
         Rows: centroid (Hz), spread (Hz), skewness, excess kurtosis.
 
     Examples
     --------
     >>> import numpy as np
     >>> from mirbook.signal import tone
-    >>> y = tone(1000.0, 22050, 1.0)
+    >>> y = tone(1000.0, sr=22050, duration=1.0)
     >>> c, s, sk, ku = spectral_shape(y=y, sr=22050)[:, 10]
     >>> bool(abs(c - 1000.0) < 22050 / 2048)       # centroid of a pure tone: its frequency
     True
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
     spectral_centroid, spectral_spread, spectral_skewness, spectral_kurtosis
-    notebooks/07_speech_music.ipynb : the chapter.
     """
     S, n_fft = _spectrogram(y, S, sr, n_fft, hop_length, power=1)
     if y is None:
@@ -239,15 +216,28 @@ def spectral_shape(S=None, sr=22050, n_fft=None, *, y=None, hop_length=512, freq
     return np.concatenate([mu, sigma, skew, kurt], axis=-2)
 
 
-def spectral_centroid(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=None):
+def spectral_centroid(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None):
     """Spectral centroid (Hz) of each frame: the mean frequency of the spectrum.
 
     Same definition and parameters as ``librosa.feature.spectral_centroid`` (magnitude
     spectrogram by default); silent frames give 0. See :func:`spectral_shape` for the maths.
+    A spectrogram must be passed by keyword (``S=``): ``spectral_centroid(S)`` is a TypeError.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None (``S = |stft(y)|``).
+    sr : int
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude (or power) spectrogram.
+    n_fft, hop_length : int
+        As :func:`spectral_shape`.
+    freq : np.ndarray, shape (n_bins,), optional
+        Bin frequencies (Hz).
 
     Returns
     -------
-    centroid : np.ndarray [shape=(..., 1, n_frames)], float64
+    centroid : np.ndarray, shape (..., 1, n_frames), float64
 
     Examples
     --------
@@ -258,60 +248,129 @@ def spectral_centroid(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq
     >>> bool(abs(c.mean() / (22050 / 4) - 1) < 0.05)    # white noise: sr / 4
     True
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    spectral_shape
     """
-    return spectral_shape(S, sr, n_fft, y=y, hop_length=hop_length, freq=freq)[..., 0:1, :]
+    return spectral_shape(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length,
+                          freq=freq)[..., 0:1, :]
 
 
-def spectral_spread(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=None):
+def spectral_spread(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None):
     """Spectral spread (Hz): the standard deviation of frequency around the centroid.
 
     Equals ``librosa.feature.spectral_bandwidth(p=2)``. Silent frames give 0.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None (``S = |stft(y)|``).
+    sr : int
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude (or power) spectrogram.
+    n_fft, hop_length : int
+        As :func:`spectral_shape`.
+    freq : np.ndarray, shape (n_bins,), optional
+        Bin frequencies (Hz).
+
     Returns
     -------
-    spread : np.ndarray [shape=(..., 1, n_frames)], float64
+    spread : np.ndarray, shape (..., 1, n_frames), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.zeros((1025, 1)); S[100] = 1.0                 # one bin: no spread
+    >>> float(spectral_spread(S=S, sr=22050)[0, 0])
+    0.0
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
 
     See Also
     --------
-    spectral_shape, notebooks/07_speech_music.ipynb
+    spectral_shape
     """
-    return spectral_shape(S, sr, n_fft, y=y, hop_length=hop_length, freq=freq)[..., 1:2, :]
+    return spectral_shape(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length,
+                          freq=freq)[..., 1:2, :]
 
 
-def spectral_skewness(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=None):
+def spectral_skewness(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None):
     """Spectral skewness (third standardised moment); 0 for silent or single-bin frames.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None (``S = |stft(y)|``).
+    sr : int
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude (or power) spectrogram.
+    n_fft, hop_length : int
+        As :func:`spectral_shape`.
+    freq : np.ndarray, shape (n_bins,), optional
+        Bin frequencies (Hz).
+
     Returns
     -------
-    skewness : np.ndarray [shape=(..., 1, n_frames)], float64
+    skewness : np.ndarray, shape (..., 1, n_frames), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.ones((1025, 2))                                # flat: symmetric
+    >>> bool(abs(spectral_skewness(S=S, sr=22050)).max() < 1e-9)
+    True
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
 
     See Also
     --------
-    spectral_shape, notebooks/07_speech_music.ipynb
+    spectral_shape
     """
-    return spectral_shape(S, sr, n_fft, y=y, hop_length=hop_length, freq=freq)[..., 2:3, :]
+    return spectral_shape(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length,
+                          freq=freq)[..., 2:3, :]
 
 
-def spectral_kurtosis(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=None):
+def spectral_kurtosis(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None):
     """Spectral **excess** kurtosis (fourth standardised moment minus 3).
 
     0 for a Gaussian-shaped spectrum, and defined as 0 for silent or single-bin frames.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None (``S = |stft(y)|``).
+    sr : int
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude (or power) spectrogram.
+    n_fft, hop_length : int
+        As :func:`spectral_shape`.
+    freq : np.ndarray, shape (n_bins,), optional
+        Bin frequencies (Hz).
+
     Returns
     -------
-    kurtosis : np.ndarray [shape=(..., 1, n_frames)], float64
+    kurtosis : np.ndarray, shape (..., 1, n_frames), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.ones((1025, 2))                                # flat: uniform, -1.2
+    >>> round(float(spectral_kurtosis(S=S, sr=22050)[0, 0]), 2)
+    -1.2
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
 
     See Also
     --------
-    spectral_shape, notebooks/07_speech_music.ipynb
+    spectral_shape
     """
-    return spectral_shape(S, sr, n_fft, y=y, hop_length=hop_length, freq=freq)[..., 3:4, :]
+    return spectral_shape(y=y, sr=sr, S=S, n_fft=n_fft, hop_length=hop_length,
+                          freq=freq)[..., 3:4, :]
 
 
-def spectral_rolloff(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=None,
+def spectral_rolloff(*, y=None, sr=SR, S=None, n_fft=None, hop_length=512, freq=None,
                      roll_percent=0.85):
     """Roll-off frequency: the lowest bin frequency below which ``roll_percent`` of the energy lies.
 
@@ -320,18 +379,33 @@ def spectral_rolloff(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=
 
     Parameters
     ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+        Audio, used when ``S`` is None (``S = |stft(y)|``).
+    sr : int
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative, optional
+        Magnitude (or power) spectrogram.
+    n_fft, hop_length : int
+        As :func:`spectral_shape`.
+    freq : np.ndarray, shape (n_bins,), optional
+        Bin frequencies (Hz).
     roll_percent : float in (0, 1)
 
     Returns
     -------
-    rolloff : np.ndarray [shape=(..., 1, n_frames)], float64, Hz
+    rolloff : np.ndarray, shape (..., 1, n_frames), float64, Hz
 
-    See Also
+    Examples
     --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    >>> import numpy as np
+    >>> S = np.zeros((1025, 1)); S[100] = 1.0
+    >>> float(spectral_rolloff(S=S, sr=22050)[0, 0]) == 100 * 22050 / 2048
+    True
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
     """
+    roll_percent = finite_real(roll_percent, "roll_percent")
     if not 0.0 < roll_percent < 1.0:
-        raise ValueError(f"roll_percent={roll_percent!r}: expected a number in (0, 1)")
+        raise ParameterError(f"roll_percent={roll_percent!r}: expected a number in (0, 1)")
     S, n_fft = _spectrogram(y, S, sr, n_fft, hop_length, power=1)
     freq = _freqs_for(S, sr, n_fft, freq)
     cum = np.cumsum(np.asarray(S, dtype=np.float64), axis=-2)
@@ -340,21 +414,36 @@ def spectral_rolloff(y=None, sr=22050, S=None, n_fft=None, hop_length=512, freq=
     return freq[idx][..., None, :]
 
 
-def spectral_flatness(y=None, S=None, n_fft=None, hop_length=512, amin=1e-10, power=2.0):
+def spectral_flatness(*, y=None, S=None, n_fft=None, hop_length=512, amin=1e-10, power=2.0):
     """Spectral flatness: geometric mean / arithmetic mean of the power spectrum, in (0, 1].
 
     Near 1 for white noise, near 0 for a tone. Same definition as
     ``librosa.feature.spectral_flatness``: ``S ** power`` floored at ``amin`` (so silent frames
     give exactly 1).
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+    S : np.ndarray, shape (..., n_bins, n_frames), non-negative, optional
+        Magnitude spectrogram.
+    n_fft, hop_length : int
+        For the ``y`` path.
+    amin : float > 0
+    power : float
+
     Returns
     -------
-    flatness : np.ndarray [shape=(..., 1, n_frames)], float64
+    flatness : np.ndarray, shape (..., 1, n_frames), float64
 
-    See Also
+    Examples
     --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    >>> import numpy as np
+    >>> float(spectral_flatness(S=np.ones((1025, 1)))[0, 0])
+    1.0
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
     """
+    amin = finite_real(amin, "amin", low=0.0, low_open=True)
     S, _ = _spectrogram(y, S, None, n_fft, hop_length, power=1)
     P = np.maximum(amin, np.asarray(S, dtype=np.float64) ** power)
     gmean = np.exp(np.mean(np.log(P), axis=-2, keepdims=True))
@@ -373,14 +462,14 @@ def zero_crossing_rate(y, *, frame_length=2048, hop_length=512, center=True, thr
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,)]
+    y : np.ndarray, shape (n,)
     frame_length, hop_length : int
     center : bool
     threshold : float
 
     Returns
     -------
-    zcr : np.ndarray [shape=(1, n_frames)], float64
+    zcr : np.ndarray, shape (1, n_frames), float64
 
     Examples
     --------
@@ -389,12 +478,10 @@ def zero_crossing_rate(y, *, frame_length=2048, hop_length=512, center=True, thr
     >>> float(zero_crossing_rate(y)[0, 4])
     0.99951171875
 
-    See Also
-    --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
     """
-    frame_length = _positive_int(frame_length, "frame_length")
-    hop_length = _positive_int(hop_length, "hop_length")
+    frame_length = positive_int(frame_length, "frame_length")
+    hop_length = positive_int(hop_length, "hop_length")
     y = _check_y(y, None, None if center else frame_length)
     if y.ndim != 1:
         raise AudioFileError("y", f"zero_crossing_rate expects mono audio (n,), got {y.shape}")
@@ -410,7 +497,7 @@ def zero_crossing_rate(y, *, frame_length=2048, hop_length=512, center=True, thr
     return (counts / frame_length)[None, :]
 
 
-def rms(y=None, S=None, *, frame_length=2048, hop_length=512, center=True):
+def rms(*, y=None, S=None, frame_length=2048, hop_length=512, center=True):
     """Root-mean-square energy per frame, from the signal or from its STFT.
 
     From ``y``: ``sqrt(mean(frame ** 2))`` over zero-padded centred frames. From ``S`` (complex
@@ -419,19 +506,33 @@ def rms(y=None, S=None, *, frame_length=2048, hop_length=512, center=True):
     the RMS of the *windowed* frame (librosa's convention for ``S``). Both equal
     ``librosa.feature.rms``.
 
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,) or (C, n), optional
+    S : np.ndarray, shape (..., 1 + frame_length // 2, n_frames), optional
+        Complex or magnitude STFT.
+    frame_length, hop_length : int
+    center : bool
+
     Returns
     -------
-    rms : np.ndarray [shape=(..., 1, n_frames)], float64
+    rms : np.ndarray, shape (..., 1, n_frames), float64
 
-    See Also
+    Examples
     --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    >>> import numpy as np
+    >>> float(rms(y=np.ones(4096))[0, 2])
+    1.0
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
     """
-    frame_length = _positive_int(frame_length, "frame_length")
+    frame_length = positive_int(frame_length, "frame_length")
     if S is not None:
         S = np.asarray(S)
+        if not np.iscomplexobj(S):
+            S = _check_S(S)
         if S.ndim < 2 or S.shape[-2] != frame_length // 2 + 1:
-            raise ValueError(f"S has shape {S.shape}: expected {frame_length // 2 + 1} bins "
+            raise ParameterError(f"S has shape {S.shape}: expected {frame_length // 2 + 1} bins "
                              f"for frame_length={frame_length}")
         P = np.abs(S).astype(np.float64) ** 2
         P[..., 0, :] *= 0.5
@@ -439,8 +540,8 @@ def rms(y=None, S=None, *, frame_length=2048, hop_length=512, center=True):
             P[..., -1, :] *= 0.5
         return np.sqrt(2.0 * P.sum(axis=-2, keepdims=True) / frame_length ** 2)
     if y is None:
-        raise ValueError("give either y (audio) or S (STFT)")
-    hop_length = _positive_int(hop_length, "hop_length")
+        raise ParameterError("give either y (audio) or S (STFT)")
+    hop_length = positive_int(hop_length, "hop_length")
     y = _check_y(y, None, None if center else frame_length)
     if center:
         pad = [(0, 0)] * (y.ndim - 1) + [(frame_length // 2, frame_length // 2)]
@@ -456,7 +557,7 @@ def rms(y=None, S=None, *, frame_length=2048, hop_length=512, center=True):
 # --------------------------------------------------------------------------------------------
 
 
-def spectral_flux(S=None, *, y=None, sr=22050, n_fft=2048, hop_length=512, n_mels=128, lag=1,
+def spectral_flux(*, y=None, sr=SR, S=None, n_fft=2048, hop_length=512, n_mels=128, lag=1,
                   rectify=True, normalize=False, p=1):
     r"""Spectral flux: how much the spectrum changes from one frame to the next.
 
@@ -479,11 +580,12 @@ def spectral_flux(S=None, *, y=None, sr=22050, n_fft=2048, hop_length=512, n_mel
 
     Parameters
     ----------
-    S : np.ndarray [shape=(..., n_bins, n_frames)], optional
-        Spectrogram (log-power, dB, magnitude...): used as given.
-    y : np.ndarray [shape=(n,)], optional
+    y : np.ndarray, shape (n,) or (C, n), optional
         Audio, used when ``S`` is None.
-    sr, n_fft, hop_length, n_mels : int
+    sr : int
+    S : np.ndarray, shape (..., n_bins, n_frames), optional
+        Spectrogram (log-power, dB, magnitude...): used as given.
+    n_fft, hop_length, n_mels : int
         For the ``y`` path.
     lag : int >= 1
         Compare frame ``t`` with frame ``t - lag``.
@@ -498,33 +600,31 @@ def spectral_flux(S=None, *, y=None, sr=22050, n_fft=2048, hop_length=512, n_mel
 
     Returns
     -------
-    flux : np.ndarray [shape=(..., 1, n_frames)], float64
+    flux : np.ndarray, shape (..., 1, n_frames), float64
 
     Examples
     --------
     >>> import numpy as np
     >>> from mirbook.signal import tone
-    >>> y = tone(440.0, 22050, 2.0)
+    >>> y = tone(440.0, sr=22050, duration=2.0)
     >>> flux = spectral_flux(y=y)
     >>> bool(flux[0, 3:-3].max() < 0.01)                   # a stationary tone: ~0 dB change
     True
 
-    See Also
-    --------
-    notebooks/07_speech_music.ipynb : the chapter.
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
     """
-    lag = _positive_int(lag, "lag")
+    lag = positive_int(lag, "lag")
     if p not in (1, 2):
-        raise ValueError(f"p={p!r}: expected 1 or 2")
+        raise ParameterError(f"p={p!r}: expected 1 or 2")
     if S is None:
         if y is None:
-            raise ValueError("give either S (spectrogram) or y (audio)")
-        n_fft = _positive_int(n_fft, "n_fft")
+            raise ParameterError("give either S (spectrogram) or y (audio)")
+        n_fft = positive_int(n_fft, "n_fft")
         y = _check_y(y, sr, n_fft)
-        P = np.abs(_stft(y, n_fft, _positive_int(hop_length, "hop_length"))) ** 2
-        fb = _mel_fb_cached(int(sr), n_fft, _positive_int(n_mels, "n_mels"), 0.0, None, False,
-                            "slaney", np.dtype(P.dtype).str)
-        S = log_mel(P, fb)
+        P = np.abs(_stft(y, n_fft, positive_int(hop_length, "hop_length"))) ** 2
+        fb = _mel_fb_cached(check_sr(sr), n_fft, positive_int(n_mels, "n_mels"), 0.0, None,
+                            False, "slaney", np.dtype(P.dtype).str)
+        S = log_mel(P, mel_fb=fb)
     S = np.asarray(_check_S(S, nonneg=False), dtype=np.float64)
     if normalize:
         norm = np.linalg.norm(S, axis=-2, keepdims=True)
@@ -546,135 +646,7 @@ def spectral_flux(S=None, *, y=None, sr=22050, n_fft=2048, hop_length=512, n_mel
 # Mel scale, MFCC
 # --------------------------------------------------------------------------------------------
 
-_F_SP = 200.0 / 3                       # Slaney: 66.67 Hz per mel below 1 kHz
-_MIN_LOG_HZ = 1000.0
-_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP      # 15 mels
-_LOGSTEP = math.log(6.4) / 27.0         # above 1 kHz: 27 mels per factor 6.4 in frequency
-
-
-def hz_to_mel(frequencies, *, htk=False):
-    """Hz to mels: HTK ``2595 log10(1 + f / 700)`` or Slaney (linear below 1 kHz, log above).
-
-    Same formulas as ``librosa.hz_to_mel``.
-
-    Returns
-    -------
-    mels : np.ndarray (same shape as ``frequencies``) or float
-    """
-    f = np.asanyarray(frequencies, dtype=np.float64)
-    if htk:
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-    mels = f / _F_SP
-    return np.where(f >= _MIN_LOG_HZ,
-                    _MIN_LOG_MEL + np.log(np.maximum(f, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP,
-                    mels)
-
-
-def mel_to_hz(mels, *, htk=False):
-    """Mels to Hz, the inverse of :func:`hz_to_mel`."""
-    m = np.asanyarray(mels, dtype=np.float64)
-    if htk:
-        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-    return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)),
-                    _F_SP * m)
-
-
-def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False):
-    """``n_mels`` frequencies (Hz) equally spaced on the mel scale from ``fmin`` to ``fmax``.
-
-    Returns
-    -------
-    freqs : np.ndarray [shape=(n_mels,)], float64
-    """
-    mels = np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), int(n_mels))
-    return mel_to_hz(mels, htk=htk)
-
-
-def mel_filterbank(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
-                   dtype=np.float64):
-    r"""Triangular mel filters, one row per band, to apply to a power spectrogram.
-
-    ``n_mels + 2`` edge frequencies :math:`f_0 < f_1 < \dots < f_{M+1}` are spaced equally in
-    mels between ``fmin`` and ``fmax``. Band :math:`m` is a triangle over the STFT bin
-    frequencies that rises from 0 at :math:`f_m` to 1 at :math:`f_{m+1}` and falls back to 0 at
-    :math:`f_{m+2}`. Filters are narrow at low frequencies and wide at high ones, like the
-    ear's critical bands. With ``norm="slaney"`` each triangle is scaled by
-    :math:`2 / (f_{m+2} - f_m)` (constant area: equal energy per band for white noise); with a
-    number ``norm`` each row is divided by its ``norm``-norm; with ``None`` the peaks are 1.
-
-    Equals ``librosa.filters.mel`` with the same parameters (to 1e-6, asserted in
-    ``tests/test_features.py``).
-
-    Parameters
-    ----------
-    sr : int
-        Sample rate (Hz).
-    n_fft : int
-        FFT size; the filters have ``1 + n_fft // 2`` columns.
-    n_mels : int
-        Number of bands.
-    fmin, fmax : float
-        Frequency range (Hz); ``fmax`` defaults to ``sr / 2``.
-    htk : bool
-        HTK mel formula instead of Slaney's.
-    norm : {"slaney", None} or number
-        Row normalisation (see above).
-    dtype : np.dtype
-
-    Returns
-    -------
-    mel_fb : np.ndarray [shape=(n_mels, 1 + n_fft // 2)], non-negative
-
-    Examples
-    --------
-    >>> fb = mel_filterbank(22050, 2048, n_mels=40)
-    >>> fb.shape
-    (40, 1025)
-    >>> mel = fb @ (abs(S) ** 2)                            # doctest: +SKIP
-
-    See Also
-    --------
-    log_mel, mfcc, notebooks/07_speech_music.ipynb
-    """
-    sr = check_sr(sr)
-    n_fft = _positive_int(n_fft, "n_fft")
-    n_mels = _positive_int(n_mels, "n_mels")
-    fmax = sr / 2.0 if fmax is None else float(fmax)
-    if not 0.0 <= fmin < fmax:
-        raise ValueError(f"fmin={fmin!r}, fmax={fmax!r}: expected 0 <= fmin < fmax")
-    if not (norm is None or norm == "slaney" or
-            (isinstance(norm, (int, float, np.number)) and not isinstance(norm, bool))):
-        raise ValueError(f"norm={norm!r}: expected 'slaney', None or a number")
-    return _mel_fb(sr, n_fft, n_mels, float(fmin), fmax, bool(htk), norm).astype(dtype)
-
-
-def _mel_fb(sr, n_fft, n_mels, fmin, fmax, htk, norm):
-    fftfreqs = fft_frequencies(sr, n_fft)
-    mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fftfreqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    if norm == "slaney":
-        weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
-    elif norm is not None:
-        if np.isinf(norm):
-            length = np.abs(weights).max(axis=1, keepdims=True)
-        else:
-            length = np.sum(np.abs(weights) ** norm, axis=1, keepdims=True) ** (1.0 / norm)
-        weights = weights / np.where(length > 0, length, 1.0)
-    return weights
-
-
-@functools.lru_cache(maxsize=32)
-def _mel_fb_cached(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype_str):
-    fb = mel_filterbank(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype=np.dtype(dtype_str))
-    fb.flags.writeable = False
-    return fb
-
-
-def log_mel(S_power, mel_fb=None, *, ref=1.0, amin=1e-10, top_db=80.0, log="db"):
+def log_mel(S_power, *, mel_fb=None, ref=1.0, amin=1e-10, top_db=80.0, log="db"):
     r"""Log-power mel spectrogram: ``mel_fb @ S_power``, then a logarithm with a floor.
 
     With ``log="db"`` (default) this is ``librosa.power_to_db(mel_fb @ S_power, ref=ref,
@@ -691,35 +663,38 @@ def log_mel(S_power, mel_fb=None, *, ref=1.0, amin=1e-10, top_db=80.0, log="db")
 
     Parameters
     ----------
-    S_power : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], non-negative
+    S_power : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), non-negative
         Power spectrogram ``|STFT|**2`` (or, with ``mel_fb=None``, an already mel-filtered one).
-    mel_fb : np.ndarray [shape=(n_mels, 1 + n_fft // 2)], optional
-        From :func:`mel_filterbank`; None: ``S_power`` is used as is.
+    mel_fb : np.ndarray, shape (n_mels, 1 + n_fft // 2), optional
+        From :func:`mirbook.filters.mel_filterbank`; None: ``S_power`` is used as is.
     ref, amin, top_db : see above.
     log : {"db", "ln"}
 
     Returns
     -------
-    S_log : np.ndarray [shape=(..., n_mels, n_frames)]
+    S_log : np.ndarray, shape (..., n_mels, n_frames)
 
     Examples
     --------
     >>> import numpy as np
+    >>> from mirbook.filters import mel_filterbank
     >>> P = np.abs(np.random.default_rng(0).standard_normal((1025, 5))) ** 2
-    >>> log_mel(P, mel_filterbank(22050, 2048, n_mels=64)).shape
+    >>> log_mel(P, mel_fb=mel_filterbank(sr=22050, n_fft=2048, n_mels=64)).shape
     (64, 5)
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
 
     See Also
     --------
-    mel_filterbank, mfcc, notebooks/07_speech_music.ipynb
+    mirbook.filters.mel_filterbank, mfcc
     """
     S_power = _check_S(S_power, name="S_power")
-    if amin <= 0:
-        raise ValueError(f"amin={amin!r}: must be positive")
+    amin = finite_real(amin, "amin", low=0.0, low_open=True)
+    one_of(log, "log", ("db", "ln"))
     if mel_fb is not None:
         mel_fb = np.asarray(mel_fb)
         if mel_fb.ndim != 2 or mel_fb.shape[1] != S_power.shape[-2]:
-            raise ValueError(f"mel_fb has shape {mel_fb.shape}, S_power {S_power.shape}: "
+            raise ParameterError(f"mel_fb has shape {mel_fb.shape}, S_power {S_power.shape}: "
                              "expected mel_fb.shape[1] == S_power.shape[-2]")
         M = np.matmul(mel_fb.astype(S_power.dtype, copy=False), S_power)
     else:
@@ -727,92 +702,28 @@ def log_mel(S_power, mel_fb=None, *, ref=1.0, amin=1e-10, top_db=80.0, log="db")
     if log == "ln":
         return np.log(np.maximum(amin, M))
     if log != "db":
-        raise ValueError(f"log={log!r}: expected 'db' or 'ln'")
+        raise ParameterError(f"log={log!r}: expected 'db' or 'ln'")
     ref_value = ref(M) if callable(ref) else ref
     out = 10.0 * np.log10(np.maximum(amin, M))
     out -= 10.0 * np.log10(np.maximum(amin, np.abs(ref_value)))
     if top_db is not None:
         if top_db < 0:
-            raise ValueError(f"top_db={top_db!r}: must be non-negative")
+            raise ParameterError(f"top_db={top_db!r}: must be non-negative")
         out = np.maximum(out, out.max() - top_db)
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _dct_matrix(n, n_out, norm):
-    k = np.arange(n_out)[:, None]
-    j = np.arange(n)[None, :]
-    C = np.cos(np.pi * k * (2 * j + 1) / (2.0 * n))
-    if norm == "ortho":
-        C *= np.sqrt(2.0 / n)
-        C[0] *= np.sqrt(0.5)
-    else:
-        C *= 2.0
-    C.flags.writeable = False
-    return C
-
-
-def dct_ii(X, n_mfcc=None, norm="ortho", axis=-2):
-    r"""Type-II discrete cosine transform along ``axis``, as a matrix product.
-
-    .. math::
-
-        c[k] = s_k \sum_{n=0}^{N-1} x[n] \cos\frac{\pi k (2n + 1)}{2N},\qquad k < n_{mfcc}
-
-    with :math:`s_0 = \sqrt{1/N}`, :math:`s_k = \sqrt{2/N}` for ``norm="ortho"`` (an orthonormal
-    matrix: energy is kept and the inverse is the transpose) and :math:`s_k = 2` for
-    ``norm=None`` (scipy's unnormalised convention). The cosines are smooth shapes across the
-    mel bands, so the first coefficients describe the spectral envelope (timbre) and discard the
-    fine (pitch) structure; the transform also decorrelates the bands, which suits diagonal
-    Gaussian models and linear classifiers. Equals ``scipy.fft.dct(X, type=2, norm=norm,
-    axis=axis)[:n_mfcc]``.
-
-    Parameters
-    ----------
-    X : np.ndarray [shape=(..., N, ...)]
-    n_mfcc : int, optional
-        Number of coefficients kept (default all ``N``).
-    norm : {"ortho", None}
-    axis : int
-
-    Returns
-    -------
-    C : np.ndarray, ``X``'s shape with ``N`` replaced by ``n_mfcc`` on ``axis``
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> dct_ii(np.ones((4, 1)), n_mfcc=2).round(6).ravel().tolist()    # DC only
-    [2.0, 0.0]
-
-    See Also
-    --------
-    mfcc, notebooks/07_speech_music.ipynb
-    """
-    X = np.asarray(X)
-    if norm not in ("ortho", None):
-        raise ValueError(f"norm={norm!r}: expected 'ortho' or None")
-    X = np.moveaxis(X, axis, -1)
-    n = X.shape[-1]
-    n_mfcc = n if n_mfcc is None else _positive_int(n_mfcc, "n_mfcc")
-    if n_mfcc > n:
-        raise ValueError(f"n_mfcc={n_mfcc} > {n} inputs along axis {axis}")
-    C = _dct_matrix(n, n_mfcc, norm)
-    dtype = np.result_type(X.dtype, np.float32)
-    out = np.matmul(X, C.T.astype(dtype, copy=False))
-    return np.moveaxis(out, -1, axis)
-
-
-def mfcc(y=None, sr=22050, S=None, n_mfcc=20, n_fft=2048, hop_length=512, n_mels=128,
+def mfcc(*, y=None, sr=SR, S=None, n_mfcc=20, n_fft=2048, hop_length=512, n_mels=128,
          fmin=0.0, fmax=None, htk=False, mel_norm="slaney", norm="ortho", lifter=0,
          top_db=80.0):
     r"""Mel-frequency cepstral coefficients, step by step.
 
     1. ``P = |stft(y)|**2`` (centred frames, Hann window);
-    2. ``M = mel_filterbank(...) @ P`` (:func:`mel_filterbank`);
+    2. ``M = mel_filterbank(...) @ P`` (:func:`mirbook.filters.mel_filterbank`);
     3. ``L = 10 log10(max(1e-10, M))``, clipped at ``max(L) - top_db`` (:func:`log_mel`): the
        "log-magnitude in mel-scale frequency" of the lecture;
-    4. ``C = dct_ii(L, n_mfcc)`` (:func:`dct_ii`), the first ``n_mfcc`` coefficients;
+    4. ``C = dct_ii(L, n_mfcc=n_mfcc)`` (:func:`mirbook.filters.dct_ii`), the first ``n_mfcc``
+       coefficients;
     5. optional liftering ``C[k] *= 1 + (lifter / 2) sin(pi (k + 1) / lifter)``.
 
     Same parameters and result as ``librosa.feature.mfcc`` (``dct_type=2``); agreement is
@@ -821,15 +732,15 @@ def mfcc(y=None, sr=22050, S=None, n_mfcc=20, n_fft=2048, hop_length=512, n_mels
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,) or (..., n)], optional
+    y : np.ndarray, shape (n,) or (C, n), optional
         Audio.
     sr : int
-    S : np.ndarray [shape=(..., n_mels, n_frames)], optional
+    S : np.ndarray, shape (..., n_mels, n_frames), optional
         A log-power mel spectrogram (dB), as librosa: steps 1-3 are skipped.
     n_mfcc, n_fft, hop_length, n_mels, fmin, fmax, htk : int, float, bool
-        As :func:`mel_filterbank` and ``librosa.stft``.
+        As :func:`mirbook.filters.mel_filterbank` and ``librosa.stft``.
     mel_norm : "slaney", None or number
-        ``norm`` of :func:`mel_filterbank`.
+        ``norm`` of :func:`mirbook.filters.mel_filterbank`.
     norm : {"ortho", None}
         DCT normalisation.
     lifter : float >= 0
@@ -839,35 +750,36 @@ def mfcc(y=None, sr=22050, S=None, n_mfcc=20, n_fft=2048, hop_length=512, n_mels
 
     Returns
     -------
-    M : np.ndarray [shape=(..., n_mfcc, n_frames)]
+    M : np.ndarray, shape (..., n_mfcc, n_frames)
 
     Examples
     --------
     >>> import numpy as np
     >>> from mirbook.signal import tone
-    >>> y = tone(440.0, 22050, 1.0, dtype=np.float32)
+    >>> y = tone(440.0, sr=22050, duration=1.0, dtype=np.float32)
     >>> mfcc(y=y, sr=22050, n_mfcc=13).shape
     (13, 44)
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
-    delta, clip_features, notebooks/07_speech_music.ipynb
+    delta, clip_features
     """
     if S is None:
         if y is None:
-            raise ValueError("give either y (audio) or S (log-power mel spectrogram)")
-        n_fft = _positive_int(n_fft, "n_fft")
+            raise ParameterError("give either y (audio) or S (log-power mel spectrogram)")
+        n_fft = positive_int(n_fft, "n_fft")
         y = _check_y(y, sr, n_fft)
-        P = np.abs(_stft(y, n_fft, _positive_int(hop_length, "hop_length"))) ** 2
-        fb = _mel_fb_cached(check_sr(sr), n_fft, _positive_int(n_mels, "n_mels"), float(fmin),
+        P = np.abs(_stft(y, n_fft, positive_int(hop_length, "hop_length"))) ** 2
+        fb = _mel_fb_cached(check_sr(sr), n_fft, positive_int(n_mels, "n_mels"), float(fmin),
                             None if fmax is None else float(fmax), bool(htk), mel_norm,
                             np.dtype(P.dtype).str)
-        S = log_mel(P, fb, top_db=top_db)
+        S = log_mel(P, mel_fb=fb, top_db=top_db)
     else:
         S = _check_S(S, nonneg=False)
-    M = dct_ii(S, n_mfcc, norm=norm, axis=-2)
-    if lifter < 0:
-        raise ValueError(f"lifter={lifter!r}: must be non-negative")
+    lifter = finite_real(lifter, "lifter", low=0.0)
+    M = dct_ii(S, n_mfcc=n_mfcc, norm=norm, axis=-2)
     if lifter > 0:
         k = np.arange(1, 1 + M.shape[-2], dtype=np.float64)
         M = M * (1.0 + (lifter / 2.0) * np.sin(np.pi * k / lifter))[:, None]
@@ -892,7 +804,7 @@ def _savgol_row(width, order):
     return row
 
 
-def delta(X, order=1, width=9, axis=-1, mode="interp"):
+def delta(X, *, order=1, width=9, axis=-1, mode="interp"):
     r"""Time derivative of a feature sequence by local polynomial (Savitzky-Golay) fitting.
 
     Around each frame, a polynomial of degree ``order`` is fitted by least squares to the
@@ -915,7 +827,7 @@ def delta(X, order=1, width=9, axis=-1, mode="interp"):
 
     Parameters
     ----------
-    X : np.ndarray [shape=(..., n_frames)]
+    X : np.ndarray, shape (..., n_frames)
         Feature sequence (e.g. MFCC ``(n_mfcc, n_frames)``).
     order : int >= 1
         Derivative order.
@@ -936,28 +848,27 @@ def delta(X, order=1, width=9, axis=-1, mode="interp"):
     >>> delta(ramp).ravel()[:3].tolist()                      # slope 0.5 everywhere
     [0.5, 0.5, 0.5]
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
-    mfcc, clip_features, notebooks/07_speech_music.ipynb
+    mfcc, clip_features
     """
-    X = np.asarray(X, dtype=np.float64)
-    order = _positive_int(order, "order")
-    width = _positive_int(width, "width")
+    X = real_array(X, "X").astype(np.float64, copy=False)
+    order = positive_int(order, "order")
+    width = positive_int(width, "width")
     if width < 3 or width % 2 == 0:
-        raise ValueError(f"width={width}: must be an odd integer >= 3")
+        raise ParameterError(f"width={width}: must be an odd integer >= 3")
     if order >= width:
-        raise ValueError(f"order={order} must be smaller than width={width}")
-    if mode not in ("interp", "nearest", "mirror", "constant", "wrap"):
-        raise ValueError(f"mode={mode!r}: expected interp, nearest, mirror, constant or wrap")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X: NaN/Inf values")
+        raise ParameterError(f"order={order} must be smaller than width={width}")
+    one_of(mode, "mode", ("interp", "nearest", "mirror", "constant", "wrap"))
     X = np.moveaxis(X, axis, -1)
     n = X.shape[-1]
     half = width // 2
     row = _savgol_row(width, order)
     if mode == "interp":
         if n < width:
-            raise ValueError(f"X has {n} frames along axis {axis}: mode='interp' needs at "
+            raise ParameterError(f"X has {n} frames along axis {axis}: mode='interp' needs at "
                              f"least width={width}; lower width or use another mode")
         win = np.lib.stride_tricks.sliding_window_view(X, width, axis=-1)   # (..., n-w+1, w)
         out = np.empty_like(X)
@@ -968,7 +879,7 @@ def delta(X, order=1, width=9, axis=-1, mode="interp"):
         pad_mode = {"nearest": "edge", "mirror": "reflect", "constant": "constant",
                     "wrap": "wrap"}[mode]
         if mode == "mirror" and n < 2:
-            raise ValueError("mode='mirror' needs at least 2 frames")
+            raise ParameterError("mode='mirror' needs at least 2 frames")
         Xp = np.pad(X, [(0, 0)] * (X.ndim - 1) + [(half, half)], mode=pad_mode)
         win = np.lib.stride_tricks.sliding_window_view(Xp, width, axis=-1)
         out = win @ row
@@ -1007,24 +918,24 @@ def _check_stats(stats):
         stats = (stats,)
     stats = tuple(stats)
     if not stats:
-        raise ValueError("stats: give at least one statistic")
+        raise ParameterError("stats: give at least one statistic")
     bad = [s for s in stats if s not in STATS]
     if bad:
-        raise ValueError(f"unknown statistic(s) {bad}: choose among {sorted(STATS)}")
+        raise ParameterError(f"unknown statistic(s) {bad}: choose among {sorted(STATS)}")
     return stats
 
 
-def summarize(F, stats=("mean", "std"), axis=-1):
+def summarize(F, *, stats=("mean", "std"), axis=-1):
     """Pool frame features into one clip vector: each statistic over time, concatenated.
 
-    ``summarize(F, ("mean", "std"))`` of an ``(n_features, n_frames)`` matrix is
+    ``summarize(F, stats=("mean", "std"))`` of an ``(n_features, n_frames)`` matrix is
     ``[mean(F[0]), ..., mean(F[-1]), std(F[0]), ..., std(F[-1])]``: statistic-major order, the
     order of :func:`feature_names`. A clip of any length becomes a vector of fixed length,
     which is what an SVM or a random forest takes.
 
     Parameters
     ----------
-    F : np.ndarray [shape=(n_features, n_frames)] (or (n_frames,), one feature)
+    F : np.ndarray, shape (n_features, n_frames) (or (n_frames,), one feature)
     stats : sequence of str
         Among :data:`STATS`: ``mean, std, min, max, median, skew, kurtosis`` (excess; skew and
         kurtosis are 0 for a constant feature). ``std`` is the population one (``ddof=0``).
@@ -1033,7 +944,7 @@ def summarize(F, stats=("mean", "std"), axis=-1):
 
     Returns
     -------
-    v : np.ndarray [shape=(len(stats) * n_features,)], float64
+    v : np.ndarray, shape (len(stats) * n_features,), float64
 
     Examples
     --------
@@ -1041,21 +952,20 @@ def summarize(F, stats=("mean", "std"), axis=-1):
     >>> summarize(np.array([[1.0, 3.0], [2.0, 2.0]])).tolist()
     [2.0, 2.0, 1.0, 0.0]
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
-    clip_features, notebooks/07_speech_music.ipynb
+    clip_features
     """
     stats = _check_stats(stats)
-    F = np.asarray(F, dtype=np.float64)
+    F = np.asarray(F)
     if F.ndim == 1:
         F = F[None, :]
         axis = -1
-    if F.ndim != 2:
-        raise ValueError(f"F: expected shape (n_features, n_frames), got {F.shape}")
-    if F.shape[axis] == 0:
-        raise ValueError("F: no frames to summarize")
-    if not np.all(np.isfinite(F)):
-        raise ValueError("F: NaN/Inf values")
+    if F.ndim == 2 and F.shape[axis] == 0:
+        raise ParameterError("F: no frames to summarize")
+    F = real_array(F, "F", ndim=2).astype(np.float64, copy=False)
     return np.concatenate([np.atleast_1d(STATS[s](F, axis)) for s in stats])
 
 
@@ -1068,16 +978,16 @@ def _frame_names(n_mfcc=20, n_chroma=12):
     names += [f"d_mfcc{i:02d}" for i in range(n_mfcc)]
     names += [f"dd_mfcc{i:02d}" for i in range(n_mfcc)]
     names += ["centroid", "spread", "skewness", "kurtosis", "rolloff", "flatness", "flux"]
-    pcs = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+    pcs = PITCH_CLASSES
     names += [f"chroma_{pcs[i]}" if n_chroma == 12 else f"chroma{i:02d}"
               for i in range(n_chroma)]
     names += ["zcr", "rms"]
     return names
 
 
-def frame_features(y, sr=22050, *, n_fft=2048, hop_length=512, n_mels=128, n_mfcc=20,
+def frame_features(y, *, sr=SR, n_fft=2048, hop_length=512, n_mels=128, n_mfcc=20,
                    n_chroma=12, fmin=0.0, fmax=None, width=9, tuning=0.0, roll_percent=0.85,
-                   return_names=False):
+                   return_info=False):
     """All frame-level features of one clip, from **one** STFT.
 
     From ``X = stft(y)`` (centred, Hann): ``|X|`` gives the spectral shape (centroid, spread,
@@ -1092,7 +1002,8 @@ def frame_features(y, sr=22050, *, n_fft=2048, hop_length=512, n_mels=128, n_mfc
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,)], mono, at least ``n_fft`` samples and ``width`` frames
+    y : np.ndarray, shape (n,)
+        Mono audio, at least ``n_fft`` samples and ``width`` frames.
     sr, n_fft, hop_length, n_mels, n_mfcc, fmin, fmax : as :func:`mfcc`
     n_chroma : int
     width : int
@@ -1101,22 +1012,34 @@ def frame_features(y, sr=22050, *, n_fft=2048, hop_length=512, n_mels=128, n_mfc
         Chroma tuning offset in fractions of a bin; 0 assumes A440 (cheap and deterministic),
         None estimates it (``librosa.estimate_tuning``, slower).
     roll_percent : float
-    return_names : bool
-        Also return the row names.
+    return_info : bool
+        Also return ``{"names": [...]}``, the row names.
 
     Returns
     -------
-    F : np.ndarray [shape=(n_features, n_frames)], float64
-    names : list of str, only with ``return_names``
+    F : np.ndarray, shape (n_features, n_frames), float64
+    info : dict, only with ``return_info``
+        ``names``: list of str, one per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+    >>> F, info = frame_features(y, sr=22050, return_info=True)
+    >>> F.shape, info["names"][60]
+    ((81, 44), 'centroid')
+
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
 
     See Also
     --------
-    clip_features, notebooks/07_speech_music.ipynb
+    clip_features
     """
     import librosa
 
-    n_fft = _positive_int(n_fft, "n_fft")
-    hop_length = _positive_int(hop_length, "hop_length")
+    n_fft = positive_int(n_fft, "n_fft")
+    hop_length = positive_int(hop_length, "hop_length")
+    width = positive_int(width, "width")
     y = _check_y(y, sr, n_fft)
     sr = check_sr(sr)
     if y.ndim != 1:
@@ -1130,15 +1053,15 @@ def frame_features(y, sr=22050, *, n_fft=2048, hop_length=512, n_mels=128, n_mfc
     X = _stft(y, n_fft, hop_length)
     mag = np.abs(X)
     power = mag * mag
-    fb = _mel_fb_cached(sr, n_fft, _positive_int(n_mels, "n_mels"), float(fmin),
+    fb = _mel_fb_cached(sr, n_fft, positive_int(n_mels, "n_mels"), float(fmin),
                         None if fmax is None else float(fmax), False, "slaney",
                         np.dtype(power.dtype).str)
-    logmel = log_mel(power, fb)
+    logmel = log_mel(power, mel_fb=fb)
     C = mfcc(S=logmel, n_mfcc=n_mfcc)
-    shape = _moments(mag, fft_frequencies(sr, n_fft))
+    shape = _moments(mag, fft_frequencies(sr=sr, n_fft=n_fft))
     rolloff = spectral_rolloff(S=mag, sr=sr, n_fft=n_fft, roll_percent=roll_percent)
     flat = spectral_flatness(S=mag, n_fft=n_fft)
-    flux = spectral_flux(logmel)
+    flux = spectral_flux(S=logmel)
     chroma = librosa.feature.chroma_stft(S=power, sr=sr, n_fft=n_fft, tuning=tuning,
                                          n_chroma=n_chroma)
     zcr = zero_crossing_rate(y, frame_length=n_fft, hop_length=hop_length)
@@ -1146,18 +1069,23 @@ def frame_features(y, sr=22050, *, n_fft=2048, hop_length=512, n_mels=128, n_mfc
     F = np.concatenate([C, delta(C, width=width), delta(C, order=2, width=width), *shape,
                         rolloff, flat, flux, chroma, zcr[:, :n_frames], energy], axis=0)
     F = F.astype(np.float64, copy=False)
-    if return_names:
-        return F, _frame_names(n_mfcc, n_chroma)
+    if return_info:
+        return F, {"names": _frame_names(n_mfcc, n_chroma)}
     return F
 
 
-def feature_names(*, n_mfcc=20, n_chroma=12, stats=("mean", "std"), layout="default",
-                  n_frames=108, n_bands=12, kind="mfcc"):
+def feature_names(*, n_mfcc=20, n_chroma=12, stats=("mean", "std")):
     """A name for every dimension of :func:`clip_features`' vector, in order.
 
-    ``layout="default"``: ``"<stat>_<feature>"``, statistic-major (``mean_mfcc00, ...,
-    mean_rms, std_mfcc00, ..., std_rms``). ``layout="seed3888"``: ``"<channel>_<band>@t<frame>"``
-    in the C order of ``seed_input(...).ravel()`` (``mfcc01@t000, mfcc02@t000, ...``).
+    ``"<stat>_<feature>"``, statistic-major (``mean_mfcc00, ..., mean_rms, std_mfcc00, ...,
+    std_rms``). The names of the seed's 3888-d input are
+    :func:`mirbook.speech_music.seed_input_names`.
+
+    Parameters
+    ----------
+    n_mfcc, n_chroma : int
+    stats : sequence of str
+        As :func:`summarize`.
 
     Returns
     -------
@@ -1168,103 +1096,83 @@ def feature_names(*, n_mfcc=20, n_chroma=12, stats=("mean", "std"), layout="defa
     >>> names = feature_names()
     >>> len(names), names[0], names[-1]
     (162, 'mean_mfcc00', 'std_rms')
-    >>> len(feature_names(layout="seed3888"))
-    3888
+
+    Used in the chapter notebooks ``notebooks/07_speech_music.ipynb`` and
+    ``notebooks/10_tagging.ipynb``.
 
     See Also
     --------
-    clip_features, seed_input
+    clip_features
     """
-    if layout == "seed3888":
-        if kind == "mfcc":
-            base = [f"mfcc{b:02d}" for b in range(1, n_bands + 1)]
-        elif kind == "logmel":
-            base = [f"logmel{b:02d}" for b in range(n_bands)]
-        else:
-            raise ValueError(f"kind={kind!r}: expected 'mfcc' or 'logmel'")
-        chans = [base, ["d_" + b for b in base], ["dd_" + b for b in base]]
-        return [f"{b}@t{t:03d}" for ch in chans for t in range(n_frames) for b in ch]
-    if layout != "default":
-        raise ValueError(f"layout={layout!r}: expected 'default' or 'seed3888'")
     stats = _check_stats(stats)
-    frame = _frame_names(n_mfcc, n_chroma)
+    frame = _frame_names(nonneg_int(n_mfcc, "n_mfcc"), nonneg_int(n_chroma, "n_chroma"))
     return [f"{s}_{f}" for s in stats for f in frame]
 
 
-def clip_features(y, sr=22050, *, stats=("mean", "std"), layout="default", **kwargs):
+def clip_features(y, *, sr=SR, stats=("mean", "std"), **kwargs):
     """ONE fixed-length feature vector per clip: "stack as many features as you can".
 
-    ``layout="default"``: the frame features of :func:`frame_features` (MFCC + deltas +
-    delta-deltas, spectral shape, roll-off, flatness, flux, chroma, ZCR, RMS: 81 rows with the
-    defaults), pooled over the clip by :func:`summarize` (``stats``): 162 numbers for
-    ``("mean", "std")``. One STFT per clip.
-
-    ``layout="seed3888"``: the **seed-style 3888-dimensional vector**: ``seed_input(y, sr,
-    **kwargs).ravel()``, i.e. 3 channels (12 MFCC c1..c12, their deltas, their delta-deltas) x
-    108 frames (2.5 s at 22050 Hz, hop 512) x 12 bands, flattened. 3888 = 3 x 108 x 12 = 108
-    frames x 36 features: the size of the SVM/RF input ``(1, 3888)`` in the lecture's table,
-    which is also the number of values in the CNN's ``(3, 108, 12)`` input. This reconstruction
-    is *our reading of the seed's table*, not a documented fact: the lecture gives only the
-    shapes. See :func:`seed_input`.
+    The frame features of :func:`frame_features` (MFCC + deltas + delta-deltas, spectral
+    shape, roll-off, flatness, flux, chroma, ZCR, RMS: 81 rows with the defaults), pooled over
+    the clip by :func:`summarize` (``stats``): 162 numbers for ``("mean", "std")``. One STFT per
+    clip. (The seed's 3888-d frame block is :func:`mirbook.speech_music.seed_input`.)
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,)], mono
+    y : np.ndarray, shape (n,)
+        Mono audio.
     sr : int
     stats : sequence of str
-        Pooling statistics (``default`` layout).
-    layout : {"default", "seed3888"}
+        Pooling statistics.
     **kwargs
         ``frame_features`` parameters (``n_fft, hop_length, n_mels, n_mfcc, n_chroma, fmin,
-        fmax, width, tuning, roll_percent``), or for ``seed3888`` those of :func:`seed_input`.
+        fmax, width, tuning, roll_percent``).
 
     Returns
     -------
-    v : np.ndarray [shape=(len(feature_names(...)),)], float64
+    v : np.ndarray, shape (len(feature_names(...)),), float64
 
     Examples
     --------
     >>> import numpy as np
     >>> y = np.random.default_rng(0).standard_normal(22050 * 3).astype(np.float32)
-    >>> clip_features(y, 22050).shape
+    >>> clip_features(y, sr=22050).shape
     (162,)
-    >>> clip_features(y, 22050, layout="seed3888").shape
-    (3888,)
+
+    Used in the chapter notebooks ``notebooks/07_speech_music.ipynb`` and
+    ``notebooks/10_tagging.ipynb``.
 
     See Also
     --------
-    feature_names, batch_clip_features, notebooks/07_speech_music.ipynb,
-    notebooks/10_tagging.ipynb
+    feature_names, batch_clip_features
     """
-    if layout == "seed3888":
-        return seed_input(y, sr, **kwargs).reshape(-1)
-    if layout != "default":
-        raise ValueError(f"layout={layout!r}: expected 'default' or 'seed3888'")
     unknown = set(kwargs) - set(_DEFAULTS)
     if unknown:
         raise TypeError(f"clip_features: unexpected argument(s) {sorted(unknown)}")
-    return summarize(frame_features(y, sr, **kwargs), stats)
+    stats = _check_stats(stats)
+    return summarize(frame_features(y, sr=sr, **kwargs), stats=stats)
 
 
 # --------------------------------------------------------------------------------------------
-# The seed's 3888-dimensional input
+# Frame blocks
 # --------------------------------------------------------------------------------------------
 
 
-def stacked_frames(F, n_frames=108, *, start=0, hop_frames=None, pad_mode="constant"):
+def stacked_frames(F, *, n_frames=108, start=0, hop_frames=None, pad_mode="constant"):
     """Stack feature maps into a ``(channels, n_frames, n_bands)`` block (a CNN "image").
 
     ``F`` holds ``C`` feature maps of ``n_bands`` rows each (e.g. MFCC, delta, delta-delta).
     The block is frames ``start .. start + n_frames - 1`` of each, transposed to time-major,
     stacked along a first channel axis. Its ``.ravel()`` (C order: channel, then frame, then
     band) is the flat vector an SVM or random forest takes; with ``C = 3``, ``n_frames = 108``
-    and ``n_bands = 12`` it has 3888 values (see :func:`seed_input`). A clip shorter than
-    ``start + n_frames`` frames is padded at the end (``np.pad`` ``pad_mode``, zeros by default).
+    and ``n_bands = 12`` it has 3888 values (see :func:`mirbook.speech_music.seed_input`). A
+    clip shorter than ``start + n_frames`` frames is padded at the end (``np.pad``
+    ``pad_mode``, zeros by default).
 
     Parameters
     ----------
-    F : sequence of np.ndarray [shape=(n_bands, T)], or np.ndarray [shape=(C, n_bands, T)]
-        or [shape=(n_bands, T)] (one channel)
+    F : sequence of np.ndarray, each shape (n_bands, T), or np.ndarray, shape (C, n_bands, T)
+        or shape (n_bands, T) (one channel)
     n_frames : int
         Context window length (frames).
     start : int or None
@@ -1277,8 +1185,8 @@ def stacked_frames(F, n_frames=108, *, start=0, hop_frames=None, pad_mode="const
 
     Returns
     -------
-    block : np.ndarray [shape=(C, n_frames, n_bands)], or
-        [shape=(n_windows, C, n_frames, n_bands)] with ``hop_frames``
+    block : np.ndarray, shape (C, n_frames, n_bands), or shape (n_windows, C, n_frames, n_bands)
+        with ``hop_frames``
 
     Examples
     --------
@@ -1289,117 +1197,40 @@ def stacked_frames(F, n_frames=108, *, start=0, hop_frames=None, pad_mode="const
     >>> stacked_frames(maps, hop_frames=54).shape
     (4, 3, 108, 12)
 
+    Used in the chapter notebook ``notebooks/07_speech_music.ipynb``.
+
     See Also
     --------
-    seed_input
+    mirbook.speech_music.seed_input
     """
     if isinstance(F, (list, tuple)):
         shapes = {np.shape(f) for f in F}
         if len(shapes) != 1:
-            raise ValueError(f"F: feature maps of different shapes {sorted(shapes)}")
+            raise ParameterError(f"F: feature maps of different shapes {sorted(shapes)}")
         F = np.stack([np.asarray(f) for f in F])
-    F = np.asarray(F, dtype=np.float64)
+    F = np.asarray(F)
     if F.ndim == 2:
         F = F[None]
     if F.ndim != 3 or F.shape[-1] == 0:
-        raise ValueError(f"F: expected (C, n_bands, T) feature maps, got shape {F.shape}")
-    n_frames = _positive_int(n_frames, "n_frames")
+        raise ParameterError(f"F: expected (C, n_bands, T) feature maps, got shape {F.shape}")
+    F = real_array(F, "F").astype(np.float64, copy=False)
+    n_frames = positive_int(n_frames, "n_frames")
     T = F.shape[-1]
     if hop_frames is not None:
-        hop_frames = _positive_int(hop_frames, "hop_frames")
+        hop_frames = positive_int(hop_frames, "hop_frames")
         n_win = 1 + max(0, T - n_frames) // hop_frames
-        return np.stack([stacked_frames(F, n_frames, start=i * hop_frames, pad_mode=pad_mode)
-                         for i in range(n_win)])
+        return np.stack([stacked_frames(F, n_frames=n_frames, start=i * hop_frames,
+                                        pad_mode=pad_mode) for i in range(n_win)])
     if start is None:
         start = max(0, (T - n_frames) // 2)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
-        raise ValueError(f"start={start!r}: expected a non-negative integer or None")
+    start = nonneg_int(start, "start")
     block = F[..., start:start + n_frames]
     short = n_frames - block.shape[-1]
     if short > 0:
         if block.shape[-1] == 0:
-            raise ValueError(f"start={start} is past the end of the {T} frames")
+            raise ParameterError(f"start={start} is past the end of the {T} frames")
         block = np.pad(block, [(0, 0), (0, 0), (0, short)], mode=pad_mode)
     return np.ascontiguousarray(np.swapaxes(block, -1, -2))
-
-
-def seed_input(y, sr=22050, *, n_frames=108, n_bands=12, kind="mfcc", n_fft=2048,
-               hop_length=512, n_mels=40, width=9, start=None, flatten=False):
-    """Our reconstruction of the lecture's speech/music input: shape ``(3, 108, 12)`` = 3888.
-
-    The lecture's table (Royo-Letelier's speech/music work at Deezer) lists an SVM and a random
-    forest on a ``(1, 3888)`` input and a CNN on a ``(3, 108, 12)`` input. ``3 x 108 x 12 =
-    3888`` exactly, so the plausible reading is that the classical models received **the same
-    numbers, flattened**. A natural way to get them: 108 frames of context (at 22050 Hz with a
-    512-sample hop, 108 frames = 2.5 s) x 12 bands x 3 channels, the channels being a static
-    12-dimensional timbre description and its first and second time derivatives ("time
-    derivatives are often used"). Equivalently: 108 frames x 36 features per frame = 3888.
-
-    This is **our reading of the seed's table, not a documented fact**: the lecture gives only
-    the shapes, not how they were computed. Here:
-
-    - ``kind="mfcc"``: MFCC c1..c12 (c0, the loudness term, dropped) from an ``n_mels``-band
-      log-mel spectrogram, their deltas, their delta-deltas;
-    - ``kind="logmel"``: a 12-band log-mel spectrogram (dB), its deltas and delta-deltas.
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)], mono
-    sr : int
-    n_frames, n_bands : int
-        108 and 12 give the seed's shape.
-    kind : {"mfcc", "logmel"}
-    n_fft, hop_length, n_mels, width : int
-        STFT, mel bands for the MFCC, delta window.
-    start : int or None
-        First frame of the window; None: the middle of the clip. Clips shorter than
-        ``n_frames`` frames are zero-padded at the end (after the deltas are computed).
-    flatten : bool
-        Return the flat ``(n_channels * n_frames * n_bands,)`` vector (3888) instead.
-
-    Returns
-    -------
-    x : np.ndarray [shape=(3, n_frames, n_bands)] or [shape=(3 * n_frames * n_bands,)], float64
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y = np.random.default_rng(0).standard_normal(3 * 22050).astype(np.float32)
-    >>> x = seed_input(y, 22050)
-    >>> x.shape, x.reshape(1, -1).shape
-    ((3, 108, 12), (1, 3888))
-
-    See Also
-    --------
-    stacked_frames, clip_features, notebooks/07_speech_music.ipynb
-    """
-    n_fft = _positive_int(n_fft, "n_fft")
-    hop_length = _positive_int(hop_length, "hop_length")
-    n_bands = _positive_int(n_bands, "n_bands")
-    y = _check_y(y, sr, n_fft)
-    sr = check_sr(sr)
-    if y.ndim != 1:
-        raise AudioFileError("y", f"expected mono audio of shape (n,), got {y.shape}")
-    P = np.abs(_stft(y, n_fft, hop_length)) ** 2
-    if kind == "mfcc":
-        if n_mels < n_bands + 1:
-            raise ValueError(f"n_mels={n_mels} must exceed n_bands={n_bands} (c0 is dropped)")
-        fb = _mel_fb_cached(sr, n_fft, int(n_mels), 0.0, None, False, "slaney",
-                            np.dtype(P.dtype).str)
-        base = mfcc(S=log_mel(P, fb), n_mfcc=n_bands + 1)[1:]
-    elif kind == "logmel":
-        fb = _mel_fb_cached(sr, n_fft, n_bands, 0.0, None, False, "slaney",
-                            np.dtype(P.dtype).str)
-        base = log_mel(P, fb)
-    else:
-        raise ValueError(f"kind={kind!r}: expected 'mfcc' or 'logmel'")
-    if base.shape[-1] < width:
-        raise AudioFileError("y", f"{y.size} samples give {base.shape[-1]} frames: deltas need "
-                                  f"at least width={width}")
-    base = base.astype(np.float64)
-    maps = [base, delta(base, width=width), delta(base, order=2, width=width)]
-    x = stacked_frames(maps, n_frames, start=start)
-    return x.reshape(-1) if flatten else x
 
 
 # --------------------------------------------------------------------------------------------
@@ -1425,14 +1256,14 @@ def _single_thread_blas():
 
 
 def _one_file(job):
-    path, sr, stats, layout, kwargs = job
+    path, sr, stats, kwargs = job
     n_fft = kwargs.get("n_fft", 2048)
     y, file_sr = load_audio(path, sr=sr, n_fft=n_fft)
-    return clip_features(y, file_sr, stats=stats, layout=layout, **kwargs).astype(np.float32)
+    return clip_features(y, sr=file_sr, stats=stats, **kwargs).astype(np.float32)
 
 
-def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
-                        layout="default", show_progress=True, chunksize=1, **kwargs):
+def batch_clip_features(paths, *, sr=SR, n_jobs=None, stats=("mean", "std"),
+                        show_progress=True, chunksize=1, **kwargs):
     """Feature vectors of many files: load, one STFT, all features, pool; parallel over cores.
 
     Each file is read with :func:`mirbook.io.load_audio` (mono, resampled to ``sr``) and turned
@@ -1453,7 +1284,7 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
     n_jobs : int, optional
         Worker processes: None or 1 runs in this process, -1 uses every core
         (``os.cpu_count()``).
-    stats, layout, **kwargs
+    stats, **kwargs
         As :func:`clip_features`.
     show_progress : bool
     chunksize : int
@@ -1461,12 +1292,12 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
 
     Returns
     -------
-    X : np.ndarray [shape=(n_files, n_features)], float32
-        ``n_features = len(feature_names(stats=stats, layout=layout, ...))``.
+    X : np.ndarray, shape (n_files, n_features), float32
+        ``n_features = len(feature_names(stats=stats, ...))``.
 
     Raises
     ------
-    FileNotFoundError, mirbook.io.AudioFileError
+    FileNotFoundError, mirbook.errors.AudioFileError
         From the first file that cannot be read (the message names it).
 
     Examples
@@ -1475,9 +1306,12 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
     >>> X.shape, X.dtype                                                     # doctest: +SKIP
     ((2, 162), dtype('float32'))
 
+    Used in the chapter notebooks ``notebooks/07_speech_music.ipynb`` and
+    ``notebooks/10_tagging.ipynb``.
+
     See Also
     --------
-    clip_features, notebooks/10_tagging.ipynb
+    clip_features
     """
     from mirbook.utils import process_pool, progress
 
@@ -1489,14 +1323,16 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
         n_jobs = 1
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
-    n_jobs = _positive_int(n_jobs, "n_jobs")
-    jobs = [(p, sr, stats, layout, kwargs) for p in paths]
-    n_dims = None
-    if layout == "default":
+    n_jobs = positive_int(n_jobs, "n_jobs")
+    unknown = set(kwargs) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"batch_clip_features: unexpected argument(s) {sorted(unknown)}")
+    chunksize = positive_int(chunksize, "chunksize")
+    jobs = [(p, sr, stats, kwargs) for p in paths]
+    if not jobs:
         n_dims = len(feature_names(n_mfcc=kwargs.get("n_mfcc", 20),
                                    n_chroma=kwargs.get("n_chroma", 12), stats=stats))
-    if not jobs:
-        return np.zeros((0, n_dims or 0), dtype=np.float32)
+        return np.zeros((0, n_dims), dtype=np.float32)
     bar = progress(total=len(jobs), desc="features") if show_progress else _NoBar()
     rows = []
     try:
@@ -1510,9 +1346,9 @@ def batch_clip_features(paths, sr=22050, *, n_jobs=None, stats=("mean", "std"),
                 if limits is not None:
                     limits.restore_original_limits()
         else:
-            with process_pool(min(n_jobs, len(jobs)), initializer=_single_thread_blas) as ex:
-                for row in ex.map(_one_file, jobs, chunksize=_positive_int(chunksize,
-                                                                            "chunksize")):
+            with process_pool(max_workers=min(n_jobs, len(jobs)),
+                              initializer=_single_thread_blas) as ex:
+                for row in ex.map(_one_file, jobs, chunksize=chunksize):
                     rows.append(row)
                     bar.update(1)
     finally:

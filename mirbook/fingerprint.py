@@ -19,18 +19,27 @@ Shazam:
 
 Everything is deterministic (no randomness at all); ``tests/test_fingerprint.py`` checks that an
 excerpt is found at the right offset, after MP3 coding and noise, and that a foreign clip is not.
+As a task module (mir_eval style), :func:`validate` checks a batch of query answers against the
+truth before any scoring and :func:`evaluate` gives the identification scores (hit rate, false
+positives). Caller mistakes raise :class:`mirbook.errors.ParameterError` naming the argument;
+bad audio raises :class:`mirbook.errors.AudioFileError` (from :func:`mirbook.io.validate_audio`).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from mirbook.io import validate_audio
+from mirbook import _validate
+from mirbook.config import SR
+from mirbook.errors import ParameterError
+from mirbook.io import resample, validate_audio
 
 __all__ = ["FingerprintIndex", "DEFAULTS", "spectrogram", "find_peaks", "landmarks",
-           "fingerprint", "build_index", "query"]
+           "fingerprint", "build_index", "query", "validate", "evaluate",
+           "excerpts", "degrade"]
 
 #: Analysis settings (audio resampled to 11025 Hz; 1024-point frames, hop 256 = 23 ms).
 DEFAULTS = dict(target_sr=11025, n_fft=1024, hop_length=256, neighborhood=(15, 11),
@@ -39,19 +48,19 @@ DEFAULTS = dict(target_sr=11025, n_fft=1024, hop_length=256, neighborhood=(15, 1
 _F_BITS, _DT_BITS = 10, 8
 
 
-def _resample(y, sr, target):
-    if sr == target:
-        return np.asarray(y, dtype=np.float64)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(int(sr), int(target))
-    return resample_poly(np.asarray(y, dtype=np.float64), target // g, int(sr) // g)
+def _check_params(params):
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise ParameterError(f"{sorted(unknown)[0]}: unknown fingerprint parameter (expected "
+                             f"some of {', '.join(DEFAULTS)})")
+    return {**DEFAULTS, **params}
 
 
-def spectrogram(y, sr, *, n_fft=None, hop_length=None, target_sr=None):
+def spectrogram(y, *, sr, n_fft=None, hop_length=None, target_sr=None):
     """Log-magnitude spectrogram used for fingerprinting.
+
+    The audio is resampled with :func:`mirbook.io.resample`. Used in the chapter notebook
+    ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
@@ -71,17 +80,19 @@ def spectrogram(y, sr, *, n_fft=None, hop_length=None, target_sr=None):
     Examples
     --------
     >>> y = np.sin(2 * np.pi * 1000 * np.arange(22050) / 22050)
-    >>> spectrogram(y, 22050).shape
+    >>> spectrogram(y, sr=22050).shape
     (513, 40)
     """
-    n_fft = DEFAULTS["n_fft"] if n_fft is None else int(n_fft)
-    hop_length = DEFAULTS["hop_length"] if hop_length is None else int(hop_length)
-    target_sr = DEFAULTS["target_sr"] if target_sr is None else int(target_sr)
+    n_fft = _validate.positive_int(DEFAULTS["n_fft"] if n_fft is None else n_fft, "n_fft")
+    hop_length = _validate.positive_int(DEFAULTS["hop_length"] if hop_length is None
+                                        else hop_length, "hop_length")
+    target_sr = _validate.positive_int(DEFAULTS["target_sr"] if target_sr is None
+                                       else target_sr, "target_sr")
     y = np.asarray(y)
-    validate_audio(y, sr, name="y")
+    validate_audio(y, sr=sr, name="y")
     if y.ndim == 2:
         y = y.mean(axis=0)
-    y = _resample(y, sr, target_sr)
+    y = np.asarray(resample(y, orig_sr=sr, target_sr=target_sr), dtype=np.float64)
     if y.size < n_fft:
         y = np.pad(y, (0, n_fft - y.size))
     from mirbook.transforms import stft
@@ -97,7 +108,7 @@ def find_peaks(S_db, *, neighborhood=None, peaks_per_second=None, frames_per_sec
     A bin is a peak when it equals the maximum of its ``neighborhood`` (bins x frames) and is no
     more than ``-floor_db`` dB below the spectrogram's maximum. Density control: in every block
     of one second, only the ``peaks_per_second`` strongest peaks are kept, so that loud and quiet
-    passages are both represented.
+    passages are both represented. Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
@@ -125,13 +136,17 @@ def find_peaks(S_db, *, neighborhood=None, peaks_per_second=None, frames_per_sec
     """
     from scipy.ndimage import maximum_filter
 
-    S_db = np.asarray(S_db, dtype=np.float64)
-    if S_db.ndim != 2 or S_db.size == 0 or not np.all(np.isfinite(S_db)):
-        raise ValueError(f"S_db: shape {S_db.shape}, expected a finite (n_bins, n_frames) array")
-    neighborhood = DEFAULTS["neighborhood"] if neighborhood is None else tuple(neighborhood)
-    pps = DEFAULTS["peaks_per_second"] if peaks_per_second is None else float(peaks_per_second)
-    fps = (DEFAULTS["target_sr"] / DEFAULTS["hop_length"] if frames_per_second is None
-           else float(frames_per_second))
+    S_db = _validate.real_array(S_db, "S_db", ndim=2).astype(np.float64)
+    neighborhood = DEFAULTS["neighborhood"] if neighborhood is None else neighborhood
+    if np.ndim(neighborhood) != 1 or len(neighborhood) != 2:
+        raise ParameterError(f"neighborhood={neighborhood!r}: expected (n_bins, n_frames)")
+    neighborhood = tuple(_validate.positive_int(n, "neighborhood") for n in neighborhood)
+    pps = _validate.finite_real(DEFAULTS["peaks_per_second"] if peaks_per_second is None
+                                else peaks_per_second, "peaks_per_second", low=0, low_open=True)
+    fps = _validate.finite_real(DEFAULTS["target_sr"] / DEFAULTS["hop_length"]
+                                if frames_per_second is None else frames_per_second,
+                                "frames_per_second", low=0, low_open=True)
+    floor_db = _validate.finite_real(floor_db, "floor_db")
     local_max = maximum_filter(S_db, size=neighborhood, mode="constant", cval=-np.inf)
     is_peak = (S_db == local_max) & (S_db > S_db.max() + floor_db)
     f, t = np.nonzero(is_peak)
@@ -151,6 +166,8 @@ def find_peaks(S_db, *, neighborhood=None, peaks_per_second=None, frames_per_sec
 
 def landmarks(peaks, *, fan_out=None, max_dt=None, max_df=None):
     """Pair each peak with the next peaks of its target zone and hash the pairs.
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
@@ -175,14 +192,25 @@ def landmarks(peaks, *, fan_out=None, max_dt=None, max_df=None):
     >>> [(int(x) >> 18, (int(x) >> 8) & 1023, int(x) & 255) for x in h], t.tolist()
     ([(10, 12, 3)], [0])
     """
-    fan_out = DEFAULTS["fan_out"] if fan_out is None else int(fan_out)
-    max_dt = DEFAULTS["max_dt"] if max_dt is None else int(max_dt)
-    max_df = DEFAULTS["max_df"] if max_df is None else int(max_df)
-    if not 1 <= max_dt < 2 ** _DT_BITS:
-        raise ValueError(f"max_dt={max_dt}: expected 1..{2 ** _DT_BITS - 1}")
-    peaks = np.asarray(peaks, dtype=np.int64).reshape(-1, 2)
+    fan_out = _validate.positive_int(DEFAULTS["fan_out"] if fan_out is None else fan_out,
+                                     "fan_out")
+    max_dt = _validate.positive_int(DEFAULTS["max_dt"] if max_dt is None else max_dt, "max_dt")
+    max_df = _validate.nonneg_int(DEFAULTS["max_df"] if max_df is None else max_df, "max_df")
+    if max_dt >= 2 ** _DT_BITS:
+        raise ParameterError(f"max_dt={max_dt}: expected 1..{2 ** _DT_BITS - 1}")
+    peaks = np.asarray(peaks)
+    if peaks.size == 0:
+        peaks = peaks.reshape(0, 2)
+    if peaks.ndim != 2 or peaks.shape[1] != 2 or not np.issubdtype(peaks.dtype, np.integer):
+        raise ParameterError(f"peaks: expected integer (frame, bin) pairs of shape (n_peaks, 2), "
+                             f"got shape {peaks.shape}, dtype {peaks.dtype}")
+    peaks = peaks.astype(np.int64)
+    if peaks.size and peaks.min() < 0:
+        raise ParameterError("peaks: negative frame or bin index")
     if peaks.size and peaks[:, 1].max() >= 2 ** _F_BITS:
-        raise ValueError(f"peaks: bin index >= {2 ** _F_BITS}; use a smaller n_fft")
+        raise ParameterError(f"peaks: bin index >= {2 ** _F_BITS}; use a smaller n_fft")
+    if np.any(np.diff(peaks[:, 0]) < 0):
+        raise ParameterError("peaks: expected rows sorted by frame (as find_peaks returns them)")
     t, f = peaks[:, 0], peaks[:, 1]
     hashes, times = [], []
     n = len(t)
@@ -208,26 +236,41 @@ def landmarks(peaks, *, fan_out=None, max_dt=None, max_df=None):
     return np.concatenate(hashes), np.concatenate(times)
 
 
-def fingerprint(y, sr, **params):
+def fingerprint(y, *, sr, **params):
     """Landmark hashes and anchor frames of a signal.
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
     y : np.ndarray, shape (n,) or (C, n)
     sr : int
     **params
-        Overrides of :data:`DEFAULTS`.
+        Overrides of :data:`DEFAULTS` (``target_sr``, ``n_fft``, ``hop_length``, ``neighborhood``,
+        ``peaks_per_second``, ``fan_out``, ``max_dt``, ``max_df``).
 
     Returns
     -------
     hashes, times : np.ndarray of int64, shape (n_landmarks,)
-        As :func:`landmarks`; times in frames of ``hop_length / sr_target`` seconds.
+        As :func:`landmarks`; times in frames of ``hop_length / target_sr`` seconds.
+
+    Raises
+    ------
+    ParameterError
+        An unknown or invalid parameter.
+    AudioFileError
+        Unusable audio (empty, NaN...), from :func:`mirbook.io.validate_audio`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> hashes, times = fingerprint(rng.standard_normal(22050 * 2), sr=22050)
+    >>> hashes.dtype.name, hashes.shape == times.shape, hashes.size > 100
+    ('int64', True, True)
     """
-    p = {**DEFAULTS, **params}
-    unknown = set(params) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"fingerprint: unknown parameters {sorted(unknown)}")
-    S = spectrogram(y, sr, n_fft=p["n_fft"], hop_length=p["hop_length"], target_sr=p["target_sr"])
+    p = _check_params(params)
+    S = spectrogram(y, sr=sr, n_fft=p["n_fft"], hop_length=p["hop_length"],
+                    target_sr=p["target_sr"])
     peaks = find_peaks(S, neighborhood=p["neighborhood"], peaks_per_second=p["peaks_per_second"],
                        frames_per_second=p["target_sr"] / p["hop_length"])
     return landmarks(peaks, fan_out=p["fan_out"], max_dt=p["max_dt"], max_df=p["max_df"])
@@ -260,20 +303,17 @@ class FingerprintIndex:
         return int(self.hashes.nbytes + self.track_index.nbytes + self.times.nbytes)
 
 
-def _items(tracks):
-    if isinstance(tracks, dict):
-        return list(tracks.items())
-    return [(name, y) for name, y in tracks]
-
-
-def build_index(tracks, sr=22050, **params):
+def build_index(tracks, *, sr=SR, **params):
     """Fingerprint every track and store the hashes in one sorted index.
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
     tracks : dict or iterable of (name, y)
         Track identifiers and their audio (all at rate ``sr``).
     sr : int
+        Default :data:`mirbook.config.SR` (22050 Hz).
     **params
         Overrides of :data:`DEFAULTS`.
 
@@ -288,31 +328,42 @@ def build_index(tracks, sr=22050, **params):
     >>> index.names, len(index) > 100
     (['noise'], True)
     """
+    p = _check_params(params)
     items = _items(tracks)
     if not items:
-        raise ValueError("tracks: empty collection")
+        raise ParameterError("tracks: empty collection")
     names = [name for name, _ in items]
     if len(set(names)) != len(names):
-        raise ValueError("tracks: duplicate track names")
+        raise ParameterError("tracks: duplicate track names")
+    for name, y in items:                       # every track checked before any computation
+        validate_audio(np.asarray(y), sr=sr, name=str(name))
     H, K, Tm = [], [], []
     for k, (name, y) in enumerate(items):
-        validate_audio(np.asarray(y), sr, name=str(name))
-        h, t = fingerprint(y, sr, **params)
+        h, t = fingerprint(y, sr=sr, **params)
         H.append(h)
         Tm.append(t)
         K.append(np.full(h.size, k, dtype=np.int32))
     h, k, t = np.concatenate(H), np.concatenate(K), np.concatenate(Tm)
     order = np.argsort(h, kind="stable")
-    return FingerprintIndex(h[order], k[order], t[order].astype(np.int32), names,
-                            {**DEFAULTS, **params})
+    return FingerprintIndex(h[order], k[order], t[order].astype(np.int32), names, p)
 
 
-def query(index, y, sr=22050, *, n_results=5, min_score=0):
+def _items(tracks):
+    if isinstance(tracks, dict):
+        return list(tracks.items())
+    try:
+        return [(name, y) for name, y in tracks]
+    except (TypeError, ValueError):
+        raise ParameterError("tracks: expected a dict or an iterable of (name, y) pairs") from None
+
+
+def query(index, y, *, sr=SR, n_results=5, min_score=0):
     """Rank the tracks of ``index`` by how well ``y`` matches them, with the time offset.
 
     Each query hash is looked up; every match gives a (track, offset) vote with
     ``offset = t_track - t_query`` (frames). A track's score is the largest number of votes in
-    one offset bin plus those of its taller neighbour bin.
+    one offset bin plus those of its taller neighbour bin. Used in the chapter notebook
+    ``notebooks/03_task_map.ipynb``.
 
     Parameters
     ----------
@@ -320,6 +371,7 @@ def query(index, y, sr=22050, *, n_results=5, min_score=0):
     y : np.ndarray, shape (n,) or (C, n)
         The query clip.
     sr : int
+        Default :data:`mirbook.config.SR` (22050 Hz).
     n_results : int
         Length of the ranking.
     min_score : int
@@ -341,9 +393,12 @@ def query(index, y, sr=22050, *, n_results=5, min_score=0):
     ('b', 2.0)
     """
     if not isinstance(index, FingerprintIndex):
-        raise TypeError("index: expected a FingerprintIndex (build_index)")
+        raise ParameterError(f"index: expected a FingerprintIndex (from build_index), got "
+                             f"{type(index).__name__}")
+    n_results = _validate.positive_int(n_results, "n_results")
+    min_score = _validate.finite_real(min_score, "min_score")
     params = {k: v for k, v in index.params.items()}
-    h, tq = fingerprint(y, sr, **params)
+    h, tq = fingerprint(y, sr=sr, **params)
     if h.size == 0 or len(index) == 0:
         return []
     lo = np.searchsorted(index.hashes, h, side="left")
@@ -376,3 +431,225 @@ def query(index, y, sr=22050, *, n_results=5, min_score=0):
     spf = index.seconds_per_frame
     return [(index.names[k], off * spf, s) for k, (off, s) in ranked[:n_results]
             if s >= min_score]
+
+
+def _top(answer, i):
+    """The best ``(name, offset_s, score)`` of one query's answer, or None."""
+    if answer is None:
+        return None
+    if isinstance(answer, tuple) and len(answer) == 3 and not isinstance(answer[0], tuple):
+        answer = [answer]
+    try:
+        answer = list(answer)
+    except TypeError:
+        raise ParameterError(f"estimate[{i}]: expected a query() result (a list of "
+                             f"(name, offset_s, score)), got {answer!r}") from None
+    if not answer:
+        return None
+    for j, item in enumerate(answer):
+        if not (isinstance(item, (tuple, list)) and len(item) == 3):
+            raise ParameterError(f"estimate[{i}][{j}]: expected (name, offset_s, score), "
+                                 f"got {item!r}")
+        _, off, score = item
+        for what, v in (("offset_s", off), ("score", score)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+                raise ParameterError(f"estimate[{i}][{j}]: {what}={v!r} is not a finite number")
+    name, off, score = answer[0]
+    return name, float(off), float(score)
+
+
+def validate(reference, estimate):
+    """Check the truth and the answers of a batch of queries before any scoring (mir_eval style).
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
+
+    Parameters
+    ----------
+    reference : sequence, length n_queries
+        Per query, ``(name, offset_s)``: the track it was cut from and where it starts in it
+        (seconds, >= 0); ``None`` (or ``(None, None)``) for a clip that is not in the collection.
+    estimate : sequence, length n_queries
+        Per query, what :func:`query` returned (a ranking of ``(name, offset_s, score)``, best
+        first, possibly empty), or just its best entry, or ``None`` for no answer.
+
+    Returns
+    -------
+    reference : list of (name or None, float)
+        Offsets of foreign clips are NaN.
+    estimate : list of (name, offset_s, score) or None
+        The best answer of each query.
+
+    Raises
+    ------
+    ParameterError
+        Different lengths, malformed entries, non-finite or negative offsets.
+
+    Examples
+    --------
+    >>> validate([("a", 2.0), None], [[("a", 2.01, 40)], []])
+    ([('a', 2.0), (None, nan)], [('a', 2.01, 40.0), None])
+    >>> validate([("a", 2.0)], [])
+    Traceback (most recent call last):
+    ...
+    mirbook.errors.ParameterError: estimate: 0 answers for 1 queries
+    """
+    reference, estimate = list(reference), list(estimate)
+    if len(estimate) != len(reference):
+        raise ParameterError(f"estimate: {len(estimate)} answers for {len(reference)} queries")
+    ref = []
+    for i, r in enumerate(reference):
+        if r is None or (isinstance(r, (tuple, list)) and len(r) == 2 and r[0] is None):
+            ref.append((None, float("nan")))
+            continue
+        if not (isinstance(r, (tuple, list)) and len(r) == 2):
+            raise ParameterError(f"reference[{i}]: expected (name, offset_s) or None, got {r!r}")
+        off = r[1]
+        if isinstance(off, bool) or not isinstance(off, numbers.Real) or not np.isfinite(off) \
+                or off < 0:
+            raise ParameterError(f"reference[{i}]: offset_s={off!r}, expected a finite "
+                                 "number >= 0")
+        ref.append((r[0], float(off)))
+    return ref, [_top(e, i) for i, e in enumerate(estimate)]
+
+
+def evaluate(reference, estimate, *, offset_tolerance=0.1, min_score=0):
+    """Identification scores of a batch of queries: hit rate and false-positive rate.
+
+    A query *from the collection* is a **hit** when the best answer (with a score of at least
+    ``min_score``) names its track at an offset within ``offset_tolerance`` seconds; it is
+    **identified** when the track is right whatever the offset. A *foreign* query (reference
+    ``None``) is a **false positive** when it gets any answer with a score of at least
+    ``min_score``. Rates are ``NaN`` when there is no query of their kind. Used in the chapter
+    notebook ``notebooks/03_task_map.ipynb``.
+
+    Parameters
+    ----------
+    reference, estimate : sequence, length n_queries
+        See :func:`validate`.
+    offset_tolerance : float
+        Seconds (>= 0).
+    min_score : float
+        Answers with a lower score count as no answer (the decision threshold).
+
+    Returns
+    -------
+    scores : dict
+        ``hit_rate``, ``identification_rate`` (over the queries from the collection),
+        ``false_positive_rate`` (over the foreign ones), ``n_known``, ``n_foreign``.
+
+    Examples
+    --------
+    >>> ref = [("a", 2.0), ("b", 0.5), None]
+    >>> est = [[("a", 2.02, 40)], [("b", 3.0, 35)], [("a", 1.0, 6)]]
+    >>> s = evaluate(ref, est, min_score=10)
+    >>> s["hit_rate"], s["identification_rate"], s["false_positive_rate"]
+    (0.5, 1.0, 0.0)
+    """
+    ref, est = validate(reference, estimate)
+    offset_tolerance = _validate.finite_real(offset_tolerance, "offset_tolerance", low=0)
+    min_score = _validate.finite_real(min_score, "min_score")
+    est = [e if e is not None and e[2] >= min_score else None for e in est]
+    known = [(r, e) for r, e in zip(ref, est) if r[0] is not None]
+    foreign = [e for r, e in zip(ref, est) if r[0] is None]
+    ident = [e is not None and e[0] == r[0] for r, e in known]
+    hits = [ok and abs(e[1] - r[1]) <= offset_tolerance for ok, (r, e) in zip(ident, known)]
+    rate = lambda x: float(np.mean(x)) if x else float("nan")  # noqa: E731
+    return {"hit_rate": rate(hits), "identification_rate": rate(ident),
+            "false_positive_rate": rate([e is not None for e in foreign]),
+            "n_known": len(known), "n_foreign": len(foreign)}
+
+
+def excerpts(tracks, *, sr=SR, duration=5.0, n_excerpts=None, random_state=None):
+    """Random excerpts of a collection, with the truth that :func:`evaluate` takes.
+
+    Parameters
+    ----------
+    tracks : dict
+        ``{name: y}``, each ``y`` of shape (n,) and longer than ``duration``.
+    sr : int
+        Sample rate of the tracks (Hz).
+    duration : float
+        Length of each excerpt (s).
+    n_excerpts : int, optional
+        How many; each from a track drawn at random. Default: one per track, in order.
+    random_state : None, int or np.random.Generator
+        Draws the tracks and the start times.
+
+    Returns
+    -------
+    clips : list of np.ndarray, shape (round(duration * sr),)
+        The excerpts.
+    reference : list of (str, float)
+        ``(name, start_s)`` of each excerpt: the ``reference`` of :func:`evaluate`.
+
+    Examples
+    --------
+    >>> tracks = {"a": np.zeros(22050 * 3), "b": np.ones(22050 * 2)}
+    >>> clips, ref = excerpts(tracks, sr=22050, duration=1.0, random_state=0)
+    >>> [c.shape for c in clips], [name for name, _ in ref]
+    ([(22050,), (22050,)], ['a', 'b'])
+    >>> len(excerpts(tracks, sr=22050, duration=1.0, n_excerpts=5)[0])
+    5
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
+    """
+    if not isinstance(tracks, dict) or not tracks:
+        raise ParameterError("tracks must be a non-empty dict {name: y}")
+    sr = _validate.positive_int(sr, "sr")
+    duration = _validate.finite_real(duration, "duration", low=0)
+    length = int(round(duration * sr))
+    if length < 1:
+        raise ParameterError(f"duration={duration} is shorter than one sample")
+    rng = _validate.random_state(random_state)
+    names = list(tracks)
+    if n_excerpts is None:
+        chosen = names
+    else:
+        n_excerpts = _validate.positive_int(n_excerpts, "n_excerpts")
+        chosen = [names[i] for i in rng.integers(len(names), size=n_excerpts)]
+    for name in set(chosen):
+        if np.shape(tracks[name])[-1] < length:
+            raise ParameterError(f"tracks[{name!r}] is shorter than duration={duration} s")
+    clips, reference = [], []
+    for name in chosen:
+        y = np.asarray(tracks[name])
+        first = int(rng.integers(y.size - length + 1))
+        clips.append(y[first: first + length])
+        reference.append((name, first / sr))
+    return clips, reference
+
+
+def degrade(y, *, sr=SR, bitrate=64, snr_db=10.0, random_state=None):
+    """A query as a phone hears it: an MP3 round trip, then white noise.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Audio.
+    sr : int
+        Sample rate (Hz; an MP3 rate).
+    bitrate : int
+        MP3 bit rate (kbit/s), :func:`mirbook.codecs.roundtrip`.
+    snr_db : float
+        Signal-to-noise ratio of the added white noise (dB), :func:`mirbook.effects.add_noise`.
+    random_state : None, int or np.random.Generator
+        Draws the noise.
+
+    Returns
+    -------
+    y_degraded : np.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> y = 0.3 * np.sin(2 * np.pi * 440 * np.arange(22050) / 22050)
+    >>> z = degrade(y, sr=22050, snr_db=10.0, random_state=0)
+    >>> z.shape, bool(8 < 10 * np.log10(np.sum(y ** 2) / np.sum((z - y) ** 2)) < 10.5)
+    ((22050,), True)
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
+    """
+    from mirbook import codecs, effects
+
+    y = validate_audio(y, sr=sr, name="y")
+    coded = codecs.roundtrip(y, sr=sr, codec="mp3", bitrate=bitrate)
+    return effects.add_noise(coded, snr_db=snr_db, random_state=random_state, kind="white")

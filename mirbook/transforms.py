@@ -23,7 +23,9 @@ import scipy.fft
 import scipy.signal
 import scipy.sparse
 
-from .io import AudioFileError, validate_audio
+from mirbook._validate import positive_int
+from mirbook.errors import AudioFileError, ParameterError
+from mirbook.io import validate_audio
 
 __all__ = [
     "stft",
@@ -44,6 +46,9 @@ __all__ = [
     "log_frequency_spectrogram",
     "cq_to_chroma_matrix",
     "chroma_from_cqt",
+    "peaks_resolved",
+    "phase_prediction_error",
+    "per_bin_agreement",
 ]
 
 #: Pad modes accepted by :func:`stft` when ``center=True`` (those of librosa.stft, via np.pad).
@@ -61,26 +66,17 @@ C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12)
 # --------------------------------------------------------------------------------------------
 
 
-def _positive_int(value, name):
-    """Return ``value`` as an int, or raise ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name}={value!r}: expected a positive integer")
-    if value <= 0:
-        raise ValueError(f"{name}={value!r}: must be a positive integer (> 0)")
-    return int(value)
-
-
 def _stft_params(n_fft, hop_length, win_length):
     """Check and fill in (n_fft, hop_length, win_length) the way librosa does."""
-    n_fft = _positive_int(n_fft, "n_fft")
+    n_fft = positive_int(n_fft, "n_fft")
     if win_length is None:
         win_length = n_fft
-    win_length = _positive_int(win_length, "win_length")
+    win_length = positive_int(win_length, "win_length")
     if win_length > n_fft:
-        raise ValueError(f"win_length={win_length} must be <= n_fft={n_fft}")
+        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
     if hop_length is None:
         hop_length = max(1, win_length // 4)
-    hop_length = _positive_int(hop_length, "hop_length")
+    hop_length = positive_int(hop_length, "hop_length")
     return n_fft, hop_length, win_length
 
 
@@ -94,7 +90,7 @@ def _check_float_audio(y, *, name="y", sr=None, n_fft=None):
     if y.ndim == 0:
         raise AudioFileError(name, "expected an array of samples, got a scalar")
     flat = y.reshape(-1, y.shape[-1]) if y.ndim > 2 else y
-    validate_audio(flat, sr, name=name, n_fft=n_fft)
+    validate_audio(flat, sr=sr, name=name, n_fft=n_fft)
     if not np.issubdtype(y.dtype, np.floating):
         raise AudioFileError(
             name,
@@ -109,16 +105,16 @@ def _check_float_audio(y, *, name="y", sr=None, n_fft=None):
 def _check_spectrogram(S, name, *, complex_ok=True, real_ok=True):
     S = np.asarray(S)
     if S.ndim < 2:
-        raise ValueError(f"{name}: expected shape (..., n_freqs, n_frames), got {S.shape}")
+        raise ParameterError(f"{name}: expected shape (..., n_freqs, n_frames), got {S.shape}")
     if S.size == 0:
-        raise ValueError(f"{name}: empty spectrogram, shape {S.shape}")
+        raise ParameterError(f"{name}: empty spectrogram, shape {S.shape}")
     is_complex = np.iscomplexobj(S)
     if is_complex and not complex_ok:
-        raise ValueError(f"{name}: expected a real magnitude spectrogram, got complex (use np.abs)")
+        raise ParameterError(f"{name}: expected a real magnitude spectrogram, got complex (use np.abs)")
     if not is_complex and not real_ok:
-        raise ValueError(f"{name}: expected a complex STFT, got dtype {S.dtype}")
+        raise ParameterError(f"{name}: expected a complex STFT, got dtype {S.dtype}")
     if not np.all(np.isfinite(S)):
-        raise ValueError(f"{name}: contains NaN or Inf")
+        raise ParameterError(f"{name}: contains NaN or Inf")
     return S
 
 
@@ -127,7 +123,7 @@ def _window(window, win_length, n_fft, dtype=np.float64):
     import librosa
 
     if isinstance(window, np.ndarray) and window.shape[-1] != win_length:
-        raise ValueError(
+        raise ParameterError(
             f"window: an explicit window must have win_length={win_length} samples, "
             f"got {window.shape}"
         )
@@ -207,7 +203,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,) or (..., n)], float32 or float64
+    y : np.ndarray, shape (n,) or (..., n), float32 or float64
         The signal; leading axes (channels) are transformed independently.
     n_fft : int > 0
         FFT size ``N`` (samples per frame).
@@ -215,7 +211,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
         Hop ``H`` between frames. Default ``win_length // 4``.
     win_length : int, 0 < win_length <= n_fft, optional
         Window length; the window is zero-padded (centred) to ``n_fft``. Default ``n_fft``.
-    window : str, tuple, float, callable or np.ndarray [shape=(win_length,)]
+    window : str, tuple, float, callable or np.ndarray, shape (win_length,)
         Window specification (see :func:`librosa.filters.get_window`, periodic windows);
         e.g. ``"hann"``, ``"boxcar"``, or an array from :func:`gabor_window`.
     center : bool
@@ -225,7 +221,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
 
     Returns
     -------
-    S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex64 (float32 input) or
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), complex64 (float32 input) or
         complex128 (float64 input)
         ``n_frames = 1 + n // hop_length`` when centred, ``1 + (n - n_fft) // hop_length``
         otherwise.
@@ -246,21 +242,22 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     --------
     >>> import numpy as np
     >>> from mirbook.signal import tone
-    >>> y = tone(440.0, 22050, 1.0, dtype=np.float32)
+    >>> y = tone(440.0, sr=22050, duration=1.0, dtype=np.float32)
     >>> S = stft(y, n_fft=2048, hop_length=512)
     >>> S.shape, S.dtype
     ((1025, 44), dtype('complex64'))
     >>> int(np.abs(S[:, 10]).argmax())       # 440 Hz / (22050 / 2048) = 40.9 -> bin 41
     41
 
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+
     See Also
     --------
     istft, librosa.stft
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
     if pad_mode not in PAD_MODES:
-        raise ValueError(f"pad_mode={pad_mode!r}: expected one of {PAD_MODES}")
+        raise ParameterError(f"pad_mode={pad_mode!r}: expected one of {PAD_MODES}")
     y = _check_float_audio(y, name="y", n_fft=n_fft)
     w = _window(window, win_length, n_fft, dtype=y.dtype)
     return _stft(y, n_fft, hop_length, w, bool(center), pad_mode)
@@ -311,7 +308,7 @@ def window_sumsquare(*, window="hann", n_frames, hop_length=512, win_length=None
 
     Returns
     -------
-    wss : np.ndarray [shape=(n_fft + hop_length * (n_frames - 1),)]
+    wss : np.ndarray, shape (n_fft + hop_length * (n_frames - 1),)
 
     Examples
     --------
@@ -319,13 +316,14 @@ def window_sumsquare(*, window="hann", n_frames, hop_length=512, win_length=None
     >>> bool(np.allclose(wss[2048:3584], 1.5))   # hann**2 at 75 % overlap sums to 1.5
     True
 
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+
     See Also
     --------
     nola_ok
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
-    n_frames = _positive_int(n_frames, "n_frames")
+    n_frames = positive_int(n_frames, "n_frames")
     w2 = _window(window, win_length, n_fft) ** 2
     out = np.zeros(_ola_length(n_fft, hop_length, n_frames), dtype=np.float64)
     _overlap_add(out, np.broadcast_to(w2, (n_frames, n_fft)), hop_length)
@@ -338,7 +336,7 @@ def _folded(w, hop_length):
     return np.pad(w, (0, R * hop_length - w.size)).reshape(R, hop_length).sum(axis=0)
 
 
-def nola_ok(window, n_fft, hop_length, *, win_length=None, tol=1e-10):
+def nola_ok(*, window="hann", n_fft=2048, hop_length=512, win_length=None, tol=1e-10):
     r"""Does the window satisfy NOLA (nonzero overlap-add) at this hop?
 
     NOLA: ``sum_p w[n - p H]**2 > 0`` for every ``n`` (away from the signal edges). It is the
@@ -364,21 +362,23 @@ def nola_ok(window, n_fft, hop_length, *, win_length=None, tol=1e-10):
 
     Examples
     --------
-    >>> nola_ok("hann", 2048, 512)
+    >>> nola_ok(window="hann", n_fft=2048, hop_length=512)
     True
-    >>> nola_ok("boxcar", 2048, 1024, win_length=512)   # 512-sample windows every 1024: gaps
+    >>> nola_ok(window="boxcar", n_fft=2048, hop_length=1024, win_length=512)   # gaps
     False
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     cola_ok, window_sumsquare
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
     return bool(np.all(_folded(_window(window, win_length, n_fft) ** 2, hop_length) > tol))
 
 
-def cola_ok(window, n_fft, hop_length, *, win_length=None, squared=False, rtol=1e-10):
+def cola_ok(*, window="hann", n_fft=2048, hop_length=512, win_length=None, squared=False,
+            rtol=1e-10):
     """Does the window satisfy COLA (constant overlap-add) at this hop?
 
     COLA: ``sum_p w[n - p H]`` is the same for every ``n``. Then plain overlap-add of the
@@ -402,13 +402,14 @@ def cola_ok(window, n_fft, hop_length, *, win_length=None, squared=False, rtol=1
 
     Examples
     --------
-    >>> cola_ok("hann", 1024, 512), cola_ok("hann", 1024, 384)
+    >>> cola_ok(n_fft=1024, hop_length=512), cola_ok(n_fft=1024, hop_length=384)
     (True, False)
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     nola_ok
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
     w = _window(window, win_length, n_fft)
@@ -471,7 +472,7 @@ def istft(S, *, hop_length=None, win_length=None, n_fft=None, window="hann", cen
 
     Parameters
     ----------
-    S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), complex
     hop_length : int > 0, optional
         Default ``win_length // 4``.
     win_length : int <= n_fft, optional
@@ -488,7 +489,7 @@ def istft(S, *, hop_length=None, win_length=None, n_fft=None, window="hann", cen
 
     Returns
     -------
-    y : np.ndarray [shape=(..., n)], float32 for complex64 input, float64 for complex128
+    y : np.ndarray, shape (..., n), float32 for complex64 input, float64 for complex128
         ``n = length`` if given, else ``hop_length * (n_frames - 1)`` (+ ``n_fft - 2 (n_fft // 2)``)
         when centred, ``n_fft + hop_length * (n_frames - 1)`` otherwise.
 
@@ -500,10 +501,11 @@ def istft(S, *, hop_length=None, win_length=None, n_fft=None, window="hann", cen
     >>> float(np.max(np.abs(y - y_hat))) < 1e-10
     True
 
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+
     See Also
     --------
     stft, nola_ok, librosa.istft
-    notebooks/05_stft.ipynb : the chapter.
     """
     S = _check_spectrogram(S, "S", real_ok=False)
     if S.dtype not in (np.complex64, np.complex128):
@@ -512,12 +514,12 @@ def istft(S, *, hop_length=None, win_length=None, n_fft=None, window="hann", cen
         n_fft = 2 * (S.shape[-2] - 1)
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
     if S.shape[-2] != 1 + n_fft // 2:
-        raise ValueError(
+        raise ParameterError(
             f"S has {S.shape[-2]} frequency rows but n_fft={n_fft} needs {1 + n_fft // 2}"
         )
     if length is not None:
-        length = _positive_int(length, "length")
-    if not nola_ok(window, n_fft, hop_length, win_length=win_length):
+        length = positive_int(length, "length")
+    if not nola_ok(window=window, n_fft=n_fft, hop_length=hop_length, win_length=win_length):
         warnings.warn(
             f"NOLA fails for window={window!r}, n_fft={n_fft}, win_length={win_length}, "
             f"hop_length={hop_length}: samples no window covers cannot be recovered (returned "
@@ -534,16 +536,16 @@ def istft(S, *, hop_length=None, win_length=None, n_fft=None, window="hann", cen
 # --------------------------------------------------------------------------------------------
 
 
-def spectral_convergence(S_target, S_est):
+def spectral_convergence(reference, estimate):
     r"""Spectral convergence ``||S - S_est||_F / ||S||_F`` of two magnitude spectrograms.
 
-    The usual measure of a phase-retrieval result: ``S`` is the target magnitude and ``S_est``
-    the magnitude of the STFT of the reconstructed signal, ``np.abs(stft(x_hat))``. 0 is a
+    The usual measure of a phase-retrieval result: ``reference`` is the target magnitude ``S``
+    and ``estimate`` the magnitude ``S_est`` of the STFT of the reconstructed signal, ``np.abs(stft(x_hat))``. 0 is a
     perfect match. Complex inputs are reduced to their magnitude.
 
     Parameters
     ----------
-    S_target, S_est : np.ndarray, same shape (..., n_freqs, n_frames)
+    reference, estimate : np.ndarray, same shape (..., n_freqs, n_frames)
 
     Returns
     -------
@@ -555,20 +557,20 @@ def spectral_convergence(S_target, S_est):
     >>> spectral_convergence(S, 0.5 * S)
     0.5
     """
-    S_target = np.abs(_check_spectrogram(S_target, "S_target")).astype(np.float64)
-    S_est = np.abs(_check_spectrogram(S_est, "S_est")).astype(np.float64)
+    S_target = np.abs(_check_spectrogram(reference, "reference")).astype(np.float64)
+    S_est = np.abs(_check_spectrogram(estimate, "estimate")).astype(np.float64)
     if S_target.shape != S_est.shape:
-        raise ValueError(f"shapes differ: S_target {S_target.shape}, S_est {S_est.shape}")
+        raise ParameterError(f"shapes differ: reference {S_target.shape}, estimate {S_est.shape}")
     ref = np.linalg.norm(S_target)
     if ref == 0:
-        raise ValueError("S_target is all zeros: spectral convergence is undefined")
+        raise ParameterError("reference is all zeros: spectral convergence is undefined")
     return float(np.linalg.norm(S_target - S_est) / ref)
 
 
 def _check_magnitude(S_mag):
     S_mag = _check_spectrogram(S_mag, "S_mag", complex_ok=False)
     if np.any(S_mag < 0):
-        raise ValueError("S_mag: a magnitude spectrogram must be >= 0")
+        raise ParameterError("S_mag: a magnitude spectrogram must be >= 0")
     if S_mag.dtype not in (np.float32, np.float64):
         S_mag = S_mag.astype(np.float64)
     return S_mag
@@ -583,22 +585,22 @@ def _rng_phases(shape, random_state):
     elif isinstance(random_state, (np.random.RandomState, np.random.Generator)):
         rng = random_state
     else:
-        raise ValueError(f"random_state={random_state!r}: expected None, an int or a generator")
+        raise ParameterError(f"random_state={random_state!r}: expected None, an int or a generator")
     return 2 * np.pi * rng.random(size=shape)
 
 
-def phase_reconstruction(S_mag, phase="zero", *, reference=None, hop_length=None,
+def phase_reconstruction(S, *, phase="zero", reference=None, hop_length=None,
                          win_length=None, n_fft=None, window="hann", center=True, length=None,
                          random_state=0):
     """Invert a magnitude spectrogram with a given phase: true, zero or random.
 
-    The chapter's experiment "the phase looks random but is not": the same magnitude ``S_mag``
+    The chapter's experiment "the phase looks random but is not": the same magnitude ``S``
     with the true phase gives back the signal; with zero or random phase it sounds rough and
     smeared.
 
     Parameters
     ----------
-    S_mag : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], real >= 0
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), real >= 0
     phase : {"true", "zero", "random"} or np.ndarray
         ``"true"``: the phase of ``reference`` (a complex STFT); ``"zero"``: all phases 0;
         ``"random"``: uniform in [0, 2 pi) (seeded by ``random_state``, drawn as
@@ -611,59 +613,60 @@ def phase_reconstruction(S_mag, phase="zero", *, reference=None, hop_length=None
 
     Returns
     -------
-    y : np.ndarray [shape=(..., n)]
+    y : np.ndarray, shape (..., n)
 
     Examples
     --------
     >>> y = np.random.default_rng(0).standard_normal(8192)
     >>> S = stft(y, n_fft=512)
-    >>> y_true = phase_reconstruction(np.abs(S), "true", reference=S, n_fft=512, length=y.size)
+    >>> y_true = phase_reconstruction(np.abs(S), phase="true", reference=S, n_fft=512, length=y.size)
     >>> bool(np.allclose(y, y_true))
     True
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     griffin_lim
-    notebooks/05_stft.ipynb : the chapter.
     """
-    S_mag = _check_magnitude(S_mag)
+    S = _check_magnitude(S)
     if isinstance(phase, str):
         if phase == "true":
             if reference is None:
-                raise ValueError('phase="true" needs reference=, the complex STFT to take it from')
+                raise ParameterError('phase="true" needs reference=, the complex STFT to take it from')
             reference = _check_spectrogram(reference, "reference", real_ok=False)
-            if reference.shape != S_mag.shape:
-                raise ValueError(
-                    f"reference has shape {reference.shape}, S_mag has {S_mag.shape}"
+            if reference.shape != S.shape:
+                raise ParameterError(
+                    f"reference has shape {reference.shape}, S has {S.shape}"
                 )
             angles = np.angle(reference)
         elif phase == "zero":
-            angles = np.zeros(S_mag.shape)
+            angles = np.zeros(S.shape)
         elif phase == "random":
-            angles = _rng_phases(S_mag.shape, random_state)
+            angles = _rng_phases(S.shape, random_state)
         else:
-            raise ValueError(f'phase={phase!r}: expected "true", "zero", "random" or an array')
+            raise ParameterError(f'phase={phase!r}: expected "true", "zero", "random" or an array')
     else:
         angles = np.asarray(phase, dtype=np.float64)
-        if angles.shape != S_mag.shape:
-            raise ValueError(f"phase has shape {angles.shape}, S_mag has {S_mag.shape}")
-    S = (S_mag * np.exp(1j * angles)).astype(_complex_dtype(S_mag.dtype))
-    return istft(S, hop_length=hop_length, win_length=win_length, n_fft=n_fft, window=window,
+        if angles.shape != S.shape:
+            raise ParameterError(f"phase has shape {angles.shape}, S has {S.shape}")
+    D = (S * np.exp(1j * angles)).astype(_complex_dtype(S.dtype))
+    return istft(D, hop_length=hop_length, win_length=win_length, n_fft=n_fft, window=window,
                  center=center, length=length)
 
 
-def griffin_lim(S_mag, *, n_iter=32, hop_length=None, win_length=None, n_fft=None,
+def griffin_lim(S, *, n_iter=32, hop_length=None, win_length=None, n_fft=None,
                 window="hann", center=True, length=None, pad_mode="constant", momentum=0.0,
-                init="random", random_state=0, return_convergence=False):
-    r"""Griffin-Lim phase retrieval: a signal whose STFT magnitude is close to ``S_mag``.
+                init="random", random_state=0, return_info=False):
+    r"""Griffin-Lim phase retrieval: a signal whose STFT magnitude is close to ``S``.
 
     Alternate projections (Griffin & Lim 1984): start from a phase estimate, then repeat
 
-    1. ``x = istft(S_mag * exp(i phase))`` -- the signal closest to the current estimate;
+    1. ``x = istft(S * exp(i phase))`` -- the signal closest to the current estimate;
     2. ``X = stft(x)`` -- its (consistent) STFT;
     3. ``phase = angle(X)`` -- keep the phase, put the target magnitude back.
 
-    Each iteration can only lower the inconsistency ``|| |X| - S_mag ||`` (the spectral
+    Each iteration can only lower the inconsistency ``|| |X| - S ||`` (the spectral
     convergence, :func:`spectral_convergence`). ``momentum > 0`` is the *fast* Griffin-Lim of
     Perraudin, Balazs & Søndergaard (2013): step 3 uses ``X - momentum / (1 + momentum) *
     X_prev``; ``momentum=0.99`` is librosa's default and converges much faster, but is not
@@ -675,7 +678,7 @@ def griffin_lim(S_mag, *, n_iter=32, hop_length=None, win_length=None, n_fft=Non
 
     Parameters
     ----------
-    S_mag : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], real >= 0
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), real >= 0
     n_iter : int >= 0
     hop_length, win_length, n_fft, window, center, length, pad_mode
         As in :func:`stft` / :func:`istft`.
@@ -686,94 +689,96 @@ def griffin_lim(S_mag, *, n_iter=32, hop_length=None, win_length=None, n_fft=Non
         phase angles in radians.
     random_state : int, np.random.Generator or None
         Seed of the random initial phase.
-    return_convergence : bool
-        Also return the spectral convergence after each iteration.
+    return_info : bool
+        Also return ``{"convergence": sc}``, the spectral convergence after each iteration.
 
     Returns
     -------
-    y : np.ndarray [shape=(..., n)]
-    sc : np.ndarray [shape=(n_iter + 1,)], only if ``return_convergence``
-        ``sc[i]``: spectral convergence of the signal after ``i`` iterations (``sc[0]``: the
+    y : np.ndarray, shape (..., n)
+    info : dict, only if ``return_info``
+        ``convergence``: np.ndarray, shape (n_iter + 1,); ``sc[i]``: spectral convergence of the signal after ``i`` iterations (``sc[0]``: the
         initial phase; ``sc[-1]``: the returned ``y``). For multichannel input, over all
         channels together.
 
     Examples
     --------
     >>> y = np.random.default_rng(0).standard_normal(8192)
-    >>> S_mag = np.abs(stft(y, n_fft=512))
-    >>> y_hat, sc = griffin_lim(S_mag, n_iter=16, n_fft=512, return_convergence=True)
+    >>> S = np.abs(stft(y, n_fft=512))
+    >>> y_hat, info = griffin_lim(S, n_iter=16, n_fft=512, return_info=True)
+    >>> sc = info["convergence"]
     >>> bool(sc[-1] < sc[0])
     True
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     phase_reconstruction, spectral_convergence, librosa.griffinlim
-    notebooks/05_stft.ipynb : the chapter.
     """
-    S_mag = _check_magnitude(S_mag)
+    S = _check_magnitude(S)
     if n_fft is None:
-        n_fft = 2 * (S_mag.shape[-2] - 1)
+        n_fft = 2 * (S.shape[-2] - 1)
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
-    if S_mag.shape[-2] != 1 + n_fft // 2:
-        raise ValueError(
-            f"S_mag has {S_mag.shape[-2]} frequency rows but n_fft={n_fft} needs {1 + n_fft // 2}"
+    if S.shape[-2] != 1 + n_fft // 2:
+        raise ParameterError(
+            f"S has {S.shape[-2]} frequency rows but n_fft={n_fft} needs {1 + n_fft // 2}"
         )
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-        raise ValueError(f"n_iter={n_iter!r}: expected an integer >= 0")
+        raise ParameterError(f"n_iter={n_iter!r}: expected an integer >= 0")
     if not np.isfinite(momentum) or momentum < 0:
-        raise ValueError(f"momentum={momentum!r}: must be >= 0")
+        raise ParameterError(f"momentum={momentum!r}: must be >= 0")
     if pad_mode not in PAD_MODES:
-        raise ValueError(f"pad_mode={pad_mode!r}: expected one of {PAD_MODES}")
+        raise ParameterError(f"pad_mode={pad_mode!r}: expected one of {PAD_MODES}")
     if length is not None:
-        length = _positive_int(length, "length")
-    if not nola_ok(window, n_fft, hop_length, win_length=win_length):
-        raise ValueError(
+        length = positive_int(length, "length")
+    if not nola_ok(window=window, n_fft=n_fft, hop_length=hop_length, win_length=win_length):
+        raise ParameterError(
             f"window={window!r}, n_fft={n_fft}, hop_length={hop_length} fail NOLA: the ISTFT "
             "cannot be inverted, Griffin-Lim cannot work"
         )
-    cdtype = _complex_dtype(S_mag.dtype)
+    cdtype = _complex_dtype(S.dtype)
     rdtype = _real_dtype(cdtype)
     if isinstance(init, str) and init == "random":
-        angles = np.exp(1j * _rng_phases(S_mag.shape, random_state)).astype(cdtype)
+        angles = np.exp(1j * _rng_phases(S.shape, random_state)).astype(cdtype)
     elif init is None or (isinstance(init, str) and init == "zero"):
-        angles = np.ones(S_mag.shape, dtype=cdtype)
+        angles = np.ones(S.shape, dtype=cdtype)
     elif isinstance(init, np.ndarray):
-        if init.shape != S_mag.shape:
-            raise ValueError(f"init has shape {init.shape}, S_mag has {S_mag.shape}")
+        if init.shape != S.shape:
+            raise ParameterError(f"init has shape {init.shape}, S has {S.shape}")
         angles = np.exp(1j * init).astype(cdtype)
     else:
-        raise ValueError(f'init={init!r}: expected "random", "zero" or an array of phases')
+        raise ParameterError(f'init={init!r}: expected "random", "zero" or an array of phases')
 
     w = _window(window, win_length, n_fft)
     w_r = w.astype(rdtype)
     eps = np.finfo(rdtype).tiny
-    S_norm = np.linalg.norm(S_mag.astype(np.float64))
+    S_norm = np.linalg.norm(S.astype(np.float64))
     sc = []
-    angles *= S_mag
+    angles *= S
     tprev = None
     for _ in range(int(n_iter)):
         inverse = _istft(angles, n_fft, hop_length, w, center, length)
         rebuilt = _stft(inverse, n_fft, hop_length, w_r, center, pad_mode)
-        if rebuilt.shape != S_mag.shape:
-            raise ValueError(
-                f"the STFT of the reconstruction has shape {rebuilt.shape}, S_mag has "
-                f"{S_mag.shape}: check hop_length, center and length"
+        if rebuilt.shape != S.shape:
+            raise ParameterError(
+                f"the STFT of the reconstruction has shape {rebuilt.shape}, S has "
+                f"{S.shape}: check hop_length, center and length"
             )
-        if return_convergence:
-            sc.append(np.linalg.norm(np.abs(rebuilt) - S_mag) / S_norm)
+        if return_info:
+            sc.append(np.linalg.norm(np.abs(rebuilt) - S) / S_norm)
         angles = rebuilt.copy() if tprev is None else rebuilt - (momentum / (1 + momentum)) * tprev
         angles /= np.abs(angles) + eps
-        angles *= S_mag
+        angles *= S
         tprev = rebuilt
     y = _istft(angles, n_fft, hop_length, w, center, length)
-    if not return_convergence:
+    if not return_info:
         return y
     final = _stft(y, n_fft, hop_length, w_r, center, pad_mode)
-    sc.append(np.linalg.norm(np.abs(final) - S_mag) / S_norm)
-    return y, np.asarray(sc, dtype=np.float64)
+    sc.append(np.linalg.norm(np.abs(final) - S) / S_norm)
+    return y, {"convergence": np.asarray(sc, dtype=np.float64)}
 
 
-def instantaneous_frequency(y, sr, *, n_fft=2048, hop_length=None, win_length=None,
+def instantaneous_frequency(y, *, sr, n_fft=2048, hop_length=None, win_length=None,
                             window="hann", center=True):
     r"""Instantaneous frequency of every STFT bin, from the phase advance between frames.
 
@@ -792,32 +797,34 @@ def instantaneous_frequency(y, sr, *, n_fft=2048, hop_length=None, win_length=No
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,) or (..., n)]
+    y : np.ndarray, shape (n,) or (..., n)
     sr : int
     n_fft, hop_length, win_length, window, center
         As in :func:`stft`.
 
     Returns
     -------
-    freqs : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], float64
+    freqs : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), float64
         Instantaneous frequency in Hz; frame ``p`` uses frames ``p - 1`` and ``p``; frame 0
         (no previous frame) holds the bin centre frequencies.
-    mags : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)]
+    mags : np.ndarray, shape (..., 1 + n_fft // 2, n_frames)
         ``np.abs(stft(y))``, to weight or mask ``freqs`` (the estimate is meaningless in
         bins without energy).
 
     Examples
     --------
     >>> from mirbook.signal import tone
-    >>> freqs, mags = instantaneous_frequency(tone(441.3, 22050, 1.0), 22050, hop_length=256)
+    >>> freqs, mags = instantaneous_frequency(tone(441.3, sr=22050, duration=1.0), sr=22050,
+    ...                                       hop_length=256)
     >>> k = int(mags[:, 20].argmax())
     >>> round(float(freqs[k, 20]), 1)
     441.3
 
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+
     See Also
     --------
     stft, librosa.reassigned_spectrogram
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
     y = _check_float_audio(y, name="y", sr=sr, n_fft=n_fft)
@@ -838,7 +845,7 @@ def instantaneous_frequency(y, sr, *, n_fft=2048, hop_length=None, win_length=No
 # --------------------------------------------------------------------------------------------
 
 
-def gabor_window(n_fft, sigma):
+def gabor_window(*, n_fft, sigma):
     r"""Gaussian window ``w[n] = exp(-(n - N/2)**2 / (2 sigma**2))``, ``n = 0..N-1``.
 
     With this window the STFT is a (sampled) Gabor transform: the Gaussian is the window of
@@ -857,27 +864,28 @@ def gabor_window(n_fft, sigma):
 
     Returns
     -------
-    w : np.ndarray [shape=(n_fft,)], float64, peak 1 at ``n_fft // 2``
+    w : np.ndarray, shape (n_fft,), float64, peak 1 at ``n_fft // 2``
 
     Examples
     --------
-    >>> w = gabor_window(1024, 128.0)
+    >>> w = gabor_window(n_fft=1024, sigma=128.0)
     >>> w.shape, float(w[512])
     ((1024,), 1.0)
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     filter_bank_view
-    notebooks/05_stft.ipynb : the chapter.
     """
-    n_fft = _positive_int(n_fft, "n_fft")
+    n_fft = positive_int(n_fft, "n_fft")
     if not np.isscalar(sigma) or not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma={sigma!r}: expected a positive number of samples")
+        raise ParameterError(f"sigma={sigma!r}: expected a positive number of samples")
     n = np.arange(n_fft) - n_fft / 2
     return np.exp(-0.5 * (n / sigma) ** 2)
 
 
-def filter_bank_view(n_fft, *, window="hann", win_length=None, sr=None, bins=None,
+def filter_bank_view(*, n_fft, window="hann", win_length=None, sr=None, bins=None,
                      oversample=8):
     r"""The STFT as a bank of ``1 + n_fft // 2`` band-pass filters: their frequency responses.
 
@@ -902,28 +910,29 @@ def filter_bank_view(n_fft, *, window="hann", win_length=None, sr=None, bins=Non
 
     Returns
     -------
-    freqs : np.ndarray [shape=(oversample * n_fft // 2 + 1,)]
-    H : np.ndarray [shape=(len(bins), oversample * n_fft // 2 + 1)], float64
+    freqs : np.ndarray, shape (oversample * n_fft // 2 + 1,)
+    H : np.ndarray, shape (len(bins), oversample * n_fft // 2 + 1), float64
         ``|H_k(f)|`` (linear; a unit-amplitude complex exponential at ``f`` gives
         ``|X[k, p]| = H[k, f]``). Peak ``sum(w)`` at the bin centre.
 
     Examples
     --------
-    >>> freqs, H = filter_bank_view(16, sr=16000, bins=[2, 3])
+    >>> freqs, H = filter_bank_view(n_fft=16, sr=16000, bins=[2, 3])
     >>> H.shape, float(freqs[H[0].argmax()])
     ((2, 65), 2000.0)
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
 
     See Also
     --------
     stft, gabor_window
-    notebooks/05_stft.ipynb : the chapter.
     """
     n_fft, _, win_length = _stft_params(n_fft, None, win_length)
-    oversample = _positive_int(oversample, "oversample")
+    oversample = positive_int(oversample, "oversample")
     n_bins = 1 + n_fft // 2
     bins = np.arange(n_bins) if bins is None else np.asarray(bins, dtype=int).ravel()
     if bins.size == 0 or bins.min() < 0 or bins.max() >= n_bins:
-        raise ValueError(f"bins: expected indices in [0, {n_bins - 1}]")
+        raise ParameterError(f"bins: expected indices in [0, {n_bins - 1}]")
     M = oversample * n_fft
     W = np.abs(np.fft.fft(_window(window, win_length, n_fft), n=M))
     j = np.arange(M // 2 + 1)
@@ -937,7 +946,7 @@ def filter_bank_view(n_fft, *, window="hann", win_length=None, sr=None, bins=Non
 # --------------------------------------------------------------------------------------------
 
 
-def cqt_frequencies(n_bins, fmin=None, bins_per_octave=12):
+def cqt_frequencies(*, n_bins, fmin=None, bins_per_octave=12):
     """Centre frequencies of the CQT bins: ``f_k = fmin * 2**(k / bins_per_octave)``.
 
     Equal to :func:`librosa.cqt_frequencies` (at ``tuning=0``).
@@ -951,20 +960,21 @@ def cqt_frequencies(n_bins, fmin=None, bins_per_octave=12):
 
     Returns
     -------
-    freqs : np.ndarray [shape=(n_bins,)]
+    freqs : np.ndarray, shape (n_bins,)
 
     Examples
     --------
-    >>> cqt_frequencies(3, fmin=440.0, bins_per_octave=12).round(2)
+    >>> cqt_frequencies(n_bins=3, fmin=440.0, bins_per_octave=12).round(2)
     array([440.  , 466.16, 493.88])
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
 
     See Also
     --------
     cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
-    n_bins = _positive_int(n_bins, "n_bins")
-    bins_per_octave = _positive_int(bins_per_octave, "bins_per_octave")
+    n_bins = positive_int(n_bins, "n_bins")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
     fmin = _check_fmin(fmin)
     return fmin * 2.0 ** (np.arange(n_bins) / bins_per_octave)
 
@@ -973,17 +983,17 @@ def _check_fmin(fmin):
     if fmin is None:
         return C1_HZ
     if isinstance(fmin, bool) or not np.isscalar(fmin) or not np.isfinite(fmin) or fmin <= 0:
-        raise ValueError(f"fmin={fmin!r}: expected a positive frequency in Hz")
+        raise ParameterError(f"fmin={fmin!r}: expected a positive frequency in Hz")
     return float(fmin)
 
 
 def _q_factor(bins_per_octave, filter_scale):
     if not np.isscalar(filter_scale) or not np.isfinite(filter_scale) or filter_scale <= 0:
-        raise ValueError(f"filter_scale={filter_scale!r}: must be > 0")
+        raise ParameterError(f"filter_scale={filter_scale!r}: must be > 0")
     return float(filter_scale) / (2.0 ** (1.0 / bins_per_octave) - 1.0)
 
 
-def cqt_kernels(sr, freqs, *, bins_per_octave=12, filter_scale=1, window="hann",
+def cqt_kernels(*, sr, freqs, bins_per_octave=12, filter_scale=1, window="hann",
                 sparsity=0.01, dtype=np.complex64):
     r"""Spectral kernels of the constant-Q filters (Brown & Puckette 1992).
 
@@ -1009,7 +1019,7 @@ def cqt_kernels(sr, freqs, *, bins_per_octave=12, filter_scale=1, window="hann",
     Parameters
     ----------
     sr : float
-    freqs : np.ndarray [shape=(n_bins,)]
+    freqs : np.ndarray, shape (n_bins,)
         Centre frequencies (Hz).
     bins_per_octave, filter_scale, window, sparsity
         As in :func:`cqt`.
@@ -1017,26 +1027,27 @@ def cqt_kernels(sr, freqs, *, bins_per_octave=12, filter_scale=1, window="hann",
 
     Returns
     -------
-    K : scipy.sparse.csr_matrix [shape=(n_bins, n_fft // 2 + 1)]
+    K : scipy.sparse.csr_matrix shape (n_bins, n_fft // 2 + 1)
     n_fft : int
-    lengths : np.ndarray [shape=(n_bins,)]
+    lengths : np.ndarray, shape (n_bins,)
         ``N_k`` in samples (float).
 
     Examples
     --------
-    >>> K, n_fft, lengths = cqt_kernels(22050, cqt_frequencies(12, fmin=440.0))
+    >>> K, n_fft, lengths = cqt_kernels(sr=22050, freqs=cqt_frequencies(n_bins=12, fmin=440.0))
     >>> K.shape, n_fft
     ((12, 513), 1024)
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
 
     See Also
     --------
     cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
     freqs = np.asarray(freqs, dtype=np.float64)
     Q = _q_factor(bins_per_octave, filter_scale)
     if not 0 <= sparsity < 1:
-        raise ValueError(f"sparsity={sparsity!r}: must be in [0, 1)")
+        raise ParameterError(f"sparsity={sparsity!r}: must be in [0, 1)")
     lengths = Q * sr / freqs
     n_fft = int(2 ** np.ceil(np.log2(np.ceil(lengths.max()) + 1)))
     rows = []
@@ -1118,7 +1129,7 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,) or (..., n)], float
+    y : np.ndarray, shape (n,) or (..., n), float
         Any length: frames are zero-padded, as in librosa.
     sr : int
     hop_length : int > 0
@@ -1137,7 +1148,7 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
 
     Returns
     -------
-    C : np.ndarray [shape=(..., n_bins, 1 + n // hop_length)], complex64 for float32 input,
+    C : np.ndarray, shape (..., n_bins, 1 + n // hop_length), complex64 for float32 input,
         complex128 for float64
         ``|C|`` is the amplitude: a real sinusoid of amplitude ``A`` at ``f_k`` gives ``A / 2``.
 
@@ -1151,25 +1162,26 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
     Examples
     --------
     >>> from mirbook.signal import tone
-    >>> y = tone(440.0, 22050, 2.0, dtype=np.float32)
+    >>> y = tone(440.0, sr=22050, duration=2.0, dtype=np.float32)
     >>> C = cqt(y, sr=22050)
     >>> C.shape, int(np.abs(C[:, 40]).argmax())      # A4 is 45 semitones above C1
     ((84, 87), 45)
 
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
+
     See Also
     --------
     cqt_frequencies, cqt_kernels, chroma_from_cqt, librosa.cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
     y = _check_float_audio(y, name="y", sr=sr)
-    hop_length = _positive_int(hop_length, "hop_length")
-    n_bins = _positive_int(n_bins, "n_bins")
-    bins_per_octave = _positive_int(bins_per_octave, "bins_per_octave")
-    freqs = cqt_frequencies(n_bins, fmin, bins_per_octave)
+    hop_length = positive_int(hop_length, "hop_length")
+    n_bins = positive_int(n_bins, "n_bins")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
     Q = _q_factor(bins_per_octave, filter_scale)
     edge = freqs[-1] * (1 + 1 / Q)  # top of the highest filter's main lobe (approx.)
     if edge >= sr / 2:
-        raise ValueError(
+        raise ParameterError(
             f"n_bins={n_bins}: the top bin ({freqs[-1]:.1f} Hz, band up to ~{edge:.1f} Hz) "
             f"exceeds the Nyquist frequency {sr / 2} Hz; lower n_bins or fmin"
         )
@@ -1178,7 +1190,7 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
     out = np.empty(y.shape[:-1] + (n_bins, n_frames), dtype=cdtype)
 
     if not multirate:
-        K, n_fft, _ = cqt_kernels(sr, freqs, bins_per_octave=bins_per_octave,
+        K, n_fft, _ = cqt_kernels(sr=sr, freqs=freqs, bins_per_octave=bins_per_octave,
                                   filter_scale=filter_scale, window=window, sparsity=sparsity,
                                   dtype=cdtype)
         out[...] = _cqt_octave(y, K, n_fft, hop_length, n_frames, cdtype)
@@ -1200,7 +1212,8 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
         sr_cur = sr / factor
         key = (top - lo, round(freqs[lo] / sr_cur, 12))
         if key not in kernel_cache:  # the same digital kernels repeat octave after octave
-            kernel_cache[key] = cqt_kernels(sr_cur, freqs[lo:top], bins_per_octave=bins_per_octave,
+            kernel_cache[key] = cqt_kernels(sr=sr_cur, freqs=freqs[lo:top],
+                                            bins_per_octave=bins_per_octave,
                                             filter_scale=filter_scale, window=window,
                                             sparsity=sparsity, dtype=cdtype)
         K, n_fft, _ = kernel_cache[key]
@@ -1209,7 +1222,7 @@ def cqt(y, *, sr, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12, filt
     return out
 
 
-def log_frequency_matrix(sr, n_fft, *, bins_per_octave=12, fmin=None, n_bins=84):
+def log_frequency_matrix(*, sr, n_fft, bins_per_octave=12, fmin=None, n_bins=84):
     """Pooling matrix from linear STFT bins to log-spaced bands (a crude constant-Q view).
 
     Band ``b`` (centre ``f_b = fmin 2**(b / bins_per_octave)``) sums the STFT bins whose
@@ -1228,64 +1241,66 @@ def log_frequency_matrix(sr, n_fft, *, bins_per_octave=12, fmin=None, n_bins=84)
 
     Returns
     -------
-    P : np.ndarray [shape=(n_bins, 1 + n_fft // 2)], float64 of 0 and 1
+    P : np.ndarray, shape (n_bins, 1 + n_fft // 2), float64 of 0 and 1
 
     Examples
     --------
-    >>> P = log_frequency_matrix(22050, 2048, n_bins=84)
+    >>> P = log_frequency_matrix(sr=22050, n_fft=2048, n_bins=84)
     >>> P.shape
     (84, 1025)
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
 
     See Also
     --------
     log_frequency_spectrogram
-    notebooks/06_cqt.ipynb : the chapter.
     """
-    n_fft = _positive_int(n_fft, "n_fft")
-    freqs = cqt_frequencies(n_bins, fmin, bins_per_octave)
+    n_fft = positive_int(n_fft, "n_fft")
+    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
     fft_freqs = np.arange(1 + n_fft // 2) * sr / n_fft
     lo = freqs * 2.0 ** (-0.5 / bins_per_octave)
     hi = freqs * 2.0 ** (0.5 / bins_per_octave)
     if hi[-1] > sr / 2:
-        raise ValueError(f"n_bins={n_bins}: the top band ({hi[-1]:.1f} Hz) exceeds Nyquist")
+        raise ParameterError(f"n_bins={n_bins}: the top band ({hi[-1]:.1f} Hz) exceeds Nyquist")
     P = ((fft_freqs[None, :] >= lo[:, None]) & (fft_freqs[None, :] < hi[:, None])).astype(float)
     empty = P.sum(axis=1) == 0
     P[empty, np.rint(freqs[empty] * n_fft / sr).astype(int)] = 1.0
     return P
 
 
-def log_frequency_spectrogram(S, sr, n_fft, bins_per_octave=12, fmin=None, n_bins=84):
+def log_frequency_spectrogram(S, *, sr, n_fft, bins_per_octave=12, fmin=None, n_bins=84):
     """Pool an STFT magnitude (or power) spectrogram into log-spaced bands.
 
     ``P @ S`` with ``P`` from :func:`log_frequency_matrix`.
 
     Parameters
     ----------
-    S : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], real
+    S : np.ndarray, shape (..., 1 + n_fft // 2, n_frames), real
         ``np.abs(stft(y))`` or its square.
     sr, n_fft, bins_per_octave, fmin, n_bins
         See :func:`log_frequency_matrix`.
 
     Returns
     -------
-    S_log : np.ndarray [shape=(..., n_bins, n_frames)]
+    S_log : np.ndarray, shape (..., n_bins, n_frames)
 
     Examples
     --------
     >>> S = np.ones((1025, 3))
-    >>> log_frequency_spectrogram(S, 22050, 2048).shape
+    >>> log_frequency_spectrogram(S, sr=22050, n_fft=2048).shape
     (84, 3)
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
 
     See Also
     --------
     cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
     S = _check_spectrogram(S, "S", complex_ok=False)
-    n_fft = _positive_int(n_fft, "n_fft")
+    n_fft = positive_int(n_fft, "n_fft")
     if S.shape[-2] != 1 + n_fft // 2:
-        raise ValueError(f"S has {S.shape[-2]} rows but n_fft={n_fft} needs {1 + n_fft // 2}")
-    P = log_frequency_matrix(sr, n_fft, bins_per_octave=bins_per_octave, fmin=fmin,
+        raise ParameterError(f"S has {S.shape[-2]} rows but n_fft={n_fft} needs {1 + n_fft // 2}")
+    P = log_frequency_matrix(sr=sr, n_fft=n_fft, bins_per_octave=bins_per_octave, fmin=fmin,
                              n_bins=n_bins)
     return (P @ S).astype(S.dtype if np.issubdtype(S.dtype, np.floating) else np.float64)
 
@@ -1295,7 +1310,7 @@ def log_frequency_spectrogram(S, sr, n_fft, bins_per_octave=12, fmin=None, n_bin
 # --------------------------------------------------------------------------------------------
 
 
-def cq_to_chroma_matrix(n_bins, *, bins_per_octave=12, n_chroma=12, fmin=None):
+def cq_to_chroma_matrix(*, n_bins, bins_per_octave=12, n_chroma=12, fmin=None):
     """0/1 matrix mapping CQT bins to pitch classes (C = 0, C# = 1, ...).
 
     Bin ``k`` goes to the pitch class nearest to its frequency:
@@ -1311,26 +1326,27 @@ def cq_to_chroma_matrix(n_bins, *, bins_per_octave=12, n_chroma=12, fmin=None):
 
     Returns
     -------
-    M : np.ndarray [shape=(n_chroma, n_bins)], float64
+    M : np.ndarray, shape (n_chroma, n_bins), float64
 
     Examples
     --------
-    >>> cq_to_chroma_matrix(24, fmin=440.0).argmax(axis=0)[:3]   # A, A#, B
+    >>> cq_to_chroma_matrix(n_bins=24, fmin=440.0).argmax(axis=0)[:3]   # A, A#, B
     array([ 9, 10, 11])
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
 
     See Also
     --------
     chroma_from_cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
-    n_bins = _positive_int(n_bins, "n_bins")
-    bins_per_octave = _positive_int(bins_per_octave, "bins_per_octave")
-    n_chroma = _positive_int(n_chroma, "n_chroma")
+    n_bins = positive_int(n_bins, "n_bins")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    n_chroma = positive_int(n_chroma, "n_chroma")
     if bins_per_octave % n_chroma:
-        raise ValueError(
+        raise ParameterError(
             f"bins_per_octave={bins_per_octave} must be a multiple of n_chroma={n_chroma}"
         )
-    freqs = cqt_frequencies(n_bins, fmin, bins_per_octave)
+    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
     pc = np.floor(n_chroma * np.log2(freqs / C1_HZ) + 0.5 + 1e-9).astype(int) % n_chroma
     M = np.zeros((n_chroma, n_bins))
     M[pc, np.arange(n_bins)] = 1.0
@@ -1347,7 +1363,7 @@ def chroma_from_cqt(C, *, bins_per_octave=12, n_chroma=12, fmin=None, norm=np.in
 
     Parameters
     ----------
-    C : np.ndarray [shape=(..., n_bins, n_frames)]
+    C : np.ndarray, shape (..., n_bins, n_frames)
         A CQT (complex: its magnitude is used) starting at ``fmin``.
     bins_per_octave, n_chroma : int > 0
     fmin : float, optional
@@ -1358,7 +1374,7 @@ def chroma_from_cqt(C, *, bins_per_octave=12, n_chroma=12, fmin=None, norm=np.in
 
     Returns
     -------
-    chroma : np.ndarray [shape=(..., n_chroma, n_frames)], float
+    chroma : np.ndarray, shape (..., n_chroma, n_frames), float
 
     Examples
     --------
@@ -1366,13 +1382,14 @@ def chroma_from_cqt(C, *, bins_per_octave=12, n_chroma=12, fmin=None, norm=np.in
     >>> int(chroma_from_cqt(C)[:, 0].argmax())        # pitch class A = 9
     9
 
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb``.
+
     See Also
     --------
     cqt, librosa.feature.chroma_cqt
-    notebooks/06_cqt.ipynb : the chapter.
     """
     C = np.abs(_check_spectrogram(C, "C"))
-    M = cq_to_chroma_matrix(C.shape[-2], bins_per_octave=bins_per_octave, n_chroma=n_chroma,
+    M = cq_to_chroma_matrix(n_bins=C.shape[-2], bins_per_octave=bins_per_octave, n_chroma=n_chroma,
                             fmin=fmin)
     chroma = (M.astype(C.dtype) @ C) if C.dtype in (np.float32, np.float64) else M @ C
     if norm is None:
@@ -1382,8 +1399,164 @@ def chroma_from_cqt(C, *, bins_per_octave=12, n_chroma=12, fmin=None, norm=np.in
     elif norm in (1, 2):
         scale = np.sum(np.abs(chroma) ** norm, axis=-2, keepdims=True) ** (1.0 / norm)
     else:
-        raise ValueError(f"norm={norm!r}: expected np.inf, 1, 2 or None")
+        raise ParameterError(f"norm={norm!r}: expected np.inf, 1, 2 or None")
     tiny = np.finfo(chroma.dtype).tiny
     return np.where(scale > tiny, chroma / np.where(scale > tiny, scale, 1), 0.0).astype(
         chroma.dtype
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Measures the chapters report (resolution, phase predictability, agreement with librosa)
+# --------------------------------------------------------------------------------------------
+
+
+def peaks_resolved(x, peaks):
+    """Whether two peaks of a profile are resolved: a dip of more than 3 dB between them.
+
+    The criterion of chapter 5's time-frequency trade-off: two peaks at indices ``i < j`` of a
+    magnitude profile (a spectrum column, or an energy envelope over frames) are resolved when
+    the profile somewhere between them falls below the lower peak divided by ``sqrt(2)``
+    (3 dB in amplitude). Peaks on adjacent (or equal) indices are never resolved.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n,)
+        Non-negative profile (magnitudes).
+    peaks : tuple of int
+        The two indices ``(i, j)``, ``0 <= i <= j < n`` (equal when a coarse grid puts both
+        peaks in one bin).
+
+    Returns
+    -------
+    resolved : bool
+
+    Examples
+    --------
+    >>> peaks_resolved(np.array([0.0, 1.0, 0.2, 1.0, 0.0]), (1, 3))
+    True
+    >>> peaks_resolved(np.array([0.0, 1.0, 0.9, 1.0, 0.0]), (1, 3))
+    False
+    >>> peaks_resolved(np.array([0.0, 1.0, 1.0, 0.0]), (1, 2))
+    False
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+    """
+    from mirbook._validate import real_array
+
+    x = real_array(x, "x", ndim=1, nonneg=True)
+    try:
+        i, j = (int(k) for k in peaks)
+    except (TypeError, ValueError):
+        raise ParameterError(f"peaks must be two indices (i, j), got {peaks!r}") from None
+    if not 0 <= i <= j < x.size:
+        raise ParameterError(f"peaks must satisfy 0 <= i <= j < len(x) = {x.size}, got {(i, j)}")
+    if j - i < 2:
+        return False
+    return bool(x[i + 1: j].min() < x[[i, j]].min() / np.sqrt(2))
+
+
+def phase_prediction_error(y, *, sr, n_fft=2048, hop_length=None, win_length=None,
+                           window="hann"):
+    """How well the STFT phase of frame ``p + 1`` is predicted from frames ``p - 1`` and ``p``.
+
+    The instantaneous frequency of each bin (:func:`instantaneous_frequency`, from frames
+    ``p - 1`` and ``p``) predicts the phase one hop later, ``phi[p] + 2 pi f H / sr``. The
+    error is the wrapped difference with the measured phase, in radians, averaged over all
+    bins and frames with weights ``|X|^2`` (the bins with energy). A random phase gives about
+    ``pi / 2``; a steady sinusoid about 0.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,)
+        Audio signal (at least three frames long).
+    sr : int
+        Sample rate (Hz).
+    n_fft, hop_length, win_length, window
+        As in :func:`stft`.
+
+    Returns
+    -------
+    error : float
+        Energy-weighted mean absolute phase prediction error (rad), in ``[0, pi]``.
+
+    Examples
+    --------
+    >>> from mirbook.signal import tone
+    >>> y = tone(440.0, sr=22050, duration=1.0)
+    >>> phase_prediction_error(y, sr=22050) < 0.05
+    True
+    >>> noise = np.random.default_rng(0).standard_normal(22050)
+    >>> phase_prediction_error(noise, sr=22050) > 0.5
+    True
+
+    Used in the chapter notebook ``notebooks/05_stft.ipynb``.
+    """
+    n_fft, hop_length, win_length = _stft_params(n_fft, hop_length, win_length)
+    y = _check_float_audio(y, name="y", sr=sr, n_fft=n_fft)
+    if y.ndim != 1:
+        raise ParameterError(f"y must be mono, shape (n,), got {y.shape}")
+    freq, mag = instantaneous_frequency(y, sr=sr, n_fft=n_fft, hop_length=hop_length,
+                                        win_length=win_length, window=window)
+    if freq.shape[-1] < 3:
+        raise ParameterError("y is too short: phase_prediction_error needs at least 3 frames")
+    phi = np.angle(stft(y.astype(np.float64), n_fft=n_fft, hop_length=hop_length,
+                        win_length=win_length, window=window))
+    pred = phi[:, 1:-1] + 2 * np.pi * freq[:, 1:-1] * hop_length / sr
+    err = np.abs(np.angle(np.exp(1j * (phi[:, 2:] - pred))))
+    weight = mag[:, 2:].astype(np.float64) ** 2
+    return float((err * weight).sum() / weight.sum())
+
+
+def per_bin_agreement(S, reference, *, top_db=80.0):
+    """Per-bin agreement of two magnitude spectrograms (ours against a reference, e.g. librosa).
+
+    For each bin (row): scale ``|S|`` by the one factor ``s`` that best fits ``|reference|``
+    (least squares) and take the relative error ``||s |S_k| - |R_k| || / ||R_k||`` over time;
+    and the correlation over time of the two rows in dB (each matrix in dB relative to its
+    maximum, floored ``top_db`` below). Both measures ignore a per-bin gain, so that two
+    transforms with different normalisations (``cqt`` and ``librosa.cqt``) can be compared.
+    The frames are cut to the shorter of the two.
+
+    Parameters
+    ----------
+    S, reference : np.ndarray, shape (n_bins, n_frames)
+        Spectrograms (complex or magnitude) with the same bins.
+    top_db : float
+        Floor of the dB scale below each matrix's maximum.
+
+    Returns
+    -------
+    rel_error : np.ndarray, shape (n_bins,)
+        Relative error after scaling, per bin.
+    db_correlation : np.ndarray, shape (n_bins,)
+        Correlation of the dB rows, per bin.
+
+    Examples
+    --------
+    >>> R = np.abs(np.random.default_rng(0).standard_normal((4, 50))) + 0.1
+    >>> rel, corr = per_bin_agreement(3.0 * R, R)
+    >>> bool(np.all(rel < 1e-12)), bool(np.all(corr > 0.999999))
+    (True, True)
+
+    Used in the chapter notebook ``notebooks/06_cqt.ipynb`` and in ``tests/test_transforms.py``.
+    """
+    import librosa
+
+    from mirbook._validate import finite_real
+
+    a, b = np.abs(np.asarray(S)), np.abs(np.asarray(reference))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
+        raise ParameterError(f"S and reference must be 2-D with the same number of bins, got "
+                             f"shapes {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ParameterError("S and reference must be finite")
+    top_db = finite_real(top_db, "top_db", low=0, low_open=True)
+    n = min(a.shape[1], b.shape[1])
+    a, b = a[:, :n].astype(np.float64), b[:, :n].astype(np.float64)
+    s = (a * b).sum(1) / np.maximum((a * a).sum(1), np.finfo(float).tiny)
+    rel = np.linalg.norm(s[:, None] * a - b, axis=1) / np.linalg.norm(b, axis=1)
+    da = librosa.amplitude_to_db(a, ref=np.max, top_db=top_db)
+    db = librosa.amplitude_to_db(b, ref=np.max, top_db=top_db)
+    corr = np.array([np.corrcoef(u, v)[0, 1] for u, v in zip(da, db)])
+    return rel, corr

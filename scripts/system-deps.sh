@@ -5,10 +5,16 @@ set -euo pipefail
 
 # libfluidsynth3: renders the scores of the offline corpus (pyfluidsynth loads it)
 # espeak-ng, flite: speech synthesis for the speech/music corpus
-PACKAGES=(libfluidsynth3 espeak-ng flite)
+# chromium: the browser test reads the built book in it (tests/test_browser.py, via Playwright)
+#   (on Ubuntu, whose chromium is a snap, point MIRBOOK_CHROMIUM at another Chromium or Chrome)
+PACKAGES=(libfluidsynth3 espeak-ng flite chromium)
+if [ -n "${MIRBOOK_CHROMIUM:-}" ] && [ -x "${MIRBOOK_CHROMIUM}" ]; then
+  PACKAGES=("${PACKAGES[@]/chromium/}")
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
+  [ -n "$pkg" ] || continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
@@ -25,7 +31,6 @@ fi
 
 echo "Installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
-  "${SUDO[@]}" apt-get update -q
-  "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# the package lists first: on a fresh machine they are empty or stale
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

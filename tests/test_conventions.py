@@ -1,8 +1,12 @@
 """The book's conventions, enforced (CONTRIBUTING.md): notebooks, table of contents, config, deps."""
 
+import ast
 import json
 import re
+import subprocess
+import sys
 import tomllib
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+MAX_LINE = 88  # code and output lines (black/ruff's default): they fit the book's column
+MAX_CELL_LINES = 60  # longer code belongs in mirbook
+#: Notebook content is updated in a later phase of the redesign (issue 11); until then these fail.
+NOTEBOOK_PHASE = pytest.mark.xfail(strict=False, reason="notebook phase")
 
 
 def _toc_files(node):
@@ -60,7 +69,8 @@ def test_book_config_is_strict_and_offline():
 
 def test_every_toc_entry_exists():
     for entry in _toc_files(TOC):
-        matches = [p for p in (ROOT / f"{entry}{ext}" for ext in (".md", ".ipynb")) if p.exists()]
+        matches = [p for p in (ROOT / f"{entry}{ext}" for ext in (".md", ".rst", ".ipynb"))
+                   if p.exists()]
         assert matches, f"_toc.yml lists {entry}, which does not exist"
 
 
@@ -98,7 +108,7 @@ class TestNotebook:
         assert first["cell_type"] == "markdown"
         assert re.match(rf"# {number}\. \S", _src(first)), "first cell must be '# N. Title'"
 
-    def test_colab_setup_cell(self, nb_path):
+    def test_colab_setup_cell_does_nothing_outside_colab(self, nb_path):
         cell = _load(nb_path)["cells"][1]
         src = _src(cell)
         assert cell["cell_type"] == "code"
@@ -110,6 +120,24 @@ class TestNotebook:
                    if line and not line.startswith((" ", "#")) and not line.startswith("if ")]
         assert outside == ["import sys"], outside
 
+    @NOTEBOOK_PHASE
+    def test_colab_setup_cell_has_the_one_shape(self, nb_path):
+        src = _src(_load(nb_path)["cells"][1])
+        apt, corpora = _colab_parts(src)
+        assert src.rstrip("\n") == colab_cell(CONFIG["repository"]["url"], apt=apt,
+                                               corpora=corpora), (
+            "the Colab set-up cell has the shape of CONTRIBUTING.md (tests.test_conventions."
+            "colab_cell): pip install, then apt-get update + install, then the corpora")
+        assert set(apt) <= set(_system_packages()), "apt packages come from scripts/system-deps.sh"
+
+    @NOTEBOOK_PHASE
+    def test_colab_setup_cell_updates_apt_before_installing(self, nb_path):
+        runs = _colab_runs(_src(_load(nb_path)["cells"][1]))
+        for i, args in enumerate(runs):
+            if args[:2] == ["apt-get", "install"]:
+                assert i > 0 and runs[i - 1][:2] == ["apt-get", "update"], (
+                    "apt-get install without apt-get update just before it (Colab's lists are stale)")
+
     def test_imports_mirbook(self, nb_path):
         code = "\n".join(_src(c) for c in _load(nb_path)["cells"][2:] if c["cell_type"] == "code")
         assert re.search(r"^\s*(import mirbook|from mirbook)", code, re.M)
@@ -118,6 +146,7 @@ class TestNotebook:
         code = "\n".join(_src(c) for c in _load(nb_path)["cells"] if c["cell_type"] == "code")
         assert re.search(r"^\s*assert ", code, re.M), "a chapter asserts its headline numbers"
 
+    @NOTEBOOK_PHASE
     def test_ends_with_exercises_and_hidden_solutions(self, nb_path):
         cells = _load(nb_path)["cells"]
         heads = [i for i, c in enumerate(cells)
@@ -128,12 +157,79 @@ class TestNotebook:
         assert solutions, "exercises without solutions"
         for c in solutions:
             tags = c.get("metadata", {}).get("tags", [])
-            assert "hide-input" in tags, "solutions are hidden behind a toggle (tag hide-input)"
+            assert "hide-cell" in tags, (
+                "a solution is hidden whole, code and output, behind a toggle (tag hide-cell)")
 
-    def test_no_200_line_cells(self, nb_path):
+    def test_no_code_cell_over_60_lines(self, nb_path):
         for i, c in enumerate(_load(nb_path)["cells"]):
             if c["cell_type"] == "code":
-                assert len(_src(c).splitlines()) <= 60, f"cell {i}: move long code into mirbook"
+                n = len(_src(c).splitlines())
+                assert n <= MAX_CELL_LINES, f"cell {i}: {n} lines, move long code into mirbook"
+
+    @NOTEBOOK_PHASE
+    def test_code_lines_fit_the_column(self, nb_path):
+        long = [f"cell {i}: {len(line)} chars: {line[:50]}..."
+                for i, c in enumerate(_load(nb_path)["cells"]) if c["cell_type"] == "code"
+                for line in _src(c).splitlines() if len(line) > MAX_LINE]
+        assert not long, f"{len(long)} code lines over {MAX_LINE} characters:\n" + "\n".join(long)
+
+
+def colab_cell(url, *, apt=(), corpora=()):
+    """The one shape of a chapter's Colab set-up cell (CONTRIBUTING.md shows it)."""
+    lines = [
+        "# Colab set-up: on Google Colab this installs mirbook and what this chapter needs.",
+        "# Anywhere else (your machine, the book build, CI) it does nothing.",
+        "import sys",
+        "",
+        'if "google.colab" in sys.modules:',
+        "    import subprocess",
+        "",
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",',
+        f'                    "mirbook @ git+{url}"], check=True)',
+    ]
+    if apt:
+        lines += ['    subprocess.run(["apt-get", "update", "-q"], check=True)',
+                  '    subprocess.run(["apt-get", "install", "-y", "-q",',
+                  "                    " + ", ".join(f'"{p}"' for p in apt) + "], check=True)"]
+    if corpora:
+        lines += ['    subprocess.run([sys.executable, "-m", "mirbook", "data", "build",',
+                  '                    "--only", ' + ", ".join(f'"{c}"' for c in corpora)
+                  + "], check=True)"]
+    return "\n".join(lines)
+
+
+def _colab_runs(src):
+    """The argument lists of the set-up cell's subprocess.run calls (sys.executable as 'python')."""
+    runs = []
+    for node in ast.walk(ast.parse(src)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "run" and node.args and isinstance(node.args[0], ast.List)):
+            runs.append(["python" if isinstance(e, ast.Attribute) else getattr(e, "value", "?")
+                         for e in node.args[0].elts])
+    return runs
+
+
+def _colab_parts(src):
+    apt, corpora = [], []
+    for args in _colab_runs(src):
+        if args[:2] == ["apt-get", "install"]:
+            apt += [a for a in args[2:] if not a.startswith("-")]
+        elif args[:5] == ["python", "-m", "mirbook", "data", "build"] and "--only" in args:
+            corpora += args[args.index("--only") + 1:]
+    return apt, corpora
+
+
+def _system_packages():
+    text = (ROOT / "scripts" / "system-deps.sh").read_text()
+    return re.search(r"^PACKAGES=\(([^)]*)\)", text, re.M).group(1).split()
+
+
+def test_colab_cell_shape_is_the_one_in_contributing():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    example = colab_cell(CONFIG["repository"]["url"], apt=["libfluidsynth3"],
+                         corpora=["chorales"])
+    assert example in text, "CONTRIBUTING.md shows the Colab cell of tests/test_conventions.py"
+    assert _colab_parts(example) == (["libfluidsynth3"], ["chorales"])
 
 
 def test_environment_yml_mirrors_pyproject():
@@ -157,5 +253,62 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and "make book" in readme
 
 
-def test_version():
-    assert mirbook.__version__
+def test_version_is_the_one_in_pyproject():
+    assert mirbook.__version__ == PYPROJECT["project"]["version"]
+    assert installed_version("mirbook") == mirbook.__version__, "reinstall: pip install -e ."
+
+
+def test_nbval_is_pinned_exactly():
+    # conftest.py reaches into nbval's kernel module: an nbval release may change it
+    book = PYPROJECT["project"]["optional-dependencies"]["book"]
+    pins = [d for d in book if re.match(r"nbval\b", d)]
+    assert len(pins) == 1 and re.fullmatch(r"nbval==\d+\.\d+\.\d+", pins[0]), pins
+
+
+def test_make_test_runs_doctests_notebooks_and_the_browser():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    pytest_line = next(line for line in recipe.splitlines() if "pytest" in line)
+    assert "--doctest-modules" in pytest_line and " mirbook " in pytest_line
+    assert "--nbval-lax" in pytest_line and "--nbcache" in pytest_line
+    assert recipe.index("html") < recipe.index("browser"), "the browser test reads the built HTML"
+    assert "chromium" in _system_packages()
+
+
+def test_book_is_offline_and_cites_one_way():
+    sphinx = CONFIG["sphinx"]
+    assert "sphinx-mathjax-offline" in sphinx["extra_extensions"]
+    assert not sphinx["config"]["mathjax_path"].startswith(("http:", "https:", "//"))
+    assert sphinx["config"]["bibtex_reference_style"] == "author_year"
+    assert sphinx["config"]["bibtex_default_style"] == "authoryear"  # book/_ext/mirbook_sphinx.py
+    assert "sphinx.ext.autodoc" in sphinx["extra_extensions"]
+    assert "book/api" in set(_toc_files(TOC))
+
+
+def test_landing_page_outline_matches_the_sidebar():
+    intro = (ROOT / "book" / "intro.md").read_text()
+    captions = [part["caption"] for part in TOC["parts"]]
+    outline = re.findall(r"^\*\*(Part [IVX]+\.[^*]+)\*\*", intro, re.M)
+    assert [c.rstrip(".") for c in outline] == [c for c in captions if c.startswith("Part ")]
+    for heading in ("Who it is for", "Prerequisites", "A course plan"):
+        assert f"## {heading}" in intro
+
+
+_NB_STDERR = {
+    "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+               "source": "import os\nos.write(2, b'from C\\n')"}],
+    "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+@pytest.mark.slow
+def test_nbval_fails_a_cell_that_writes_to_stderr_even_from_c(tmp_path):
+    """The book build refuses stderr (stderr_output: severe); make test's nbval run must too."""
+    (tmp_path / "conftest.py").write_text((ROOT / "conftest.py").read_text())
+    (tmp_path / "c.ipynb").write_text(json.dumps(_NB_STDERR))
+    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "c.ipynb", "-q",
+                           "-p", "no:cacheprovider", f"--nbcache={tmp_path / 'cache'}"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "wrote to stderr" in done.stdout and "from C" in done.stdout
+    assert not (tmp_path / "cache").exists(), "a failed notebook is not cached"

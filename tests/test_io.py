@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mirbook.errors import ParameterError
 from mirbook.io import AudioFileError, atomic_path, check_sr, load_audio, resample, save_audio
 from mirbook.signal import tone
 
@@ -12,8 +13,8 @@ SR = 22050
 
 @pytest.fixture
 def stereo(tmp_path):
-    left = tone(440, SR, 0.5, amplitude=0.5)
-    right = tone(660, SR, 0.5, amplitude=0.25)
+    left = tone(440, sr=SR, duration=0.5, amplitude=0.5)
+    right = tone(660, sr=SR, duration=0.5, amplitude=0.25)
     y = np.stack([left, right])
     path = tmp_path / "stereo.wav"
     sf.write(path, y.T, SR, subtype="PCM_16")
@@ -30,7 +31,7 @@ def stereo(tmp_path):
 ])
 def test_formats_load_as_float32_in_range(tmp_path, fmt, subtype, ext, tol):
     sr = 48000 if subtype == "OPUS" else 44100
-    y = tone(997, sr, 1.0, amplitude=0.5).astype(np.float32)
+    y = tone(997, sr=sr, duration=1.0, amplitude=0.5).astype(np.float32)
     path = tmp_path / f"x{ext}"
     sf.write(path, y, sr, format=fmt, subtype=subtype)
     out, out_sr = load_audio(path)
@@ -60,7 +61,7 @@ def test_stereo_layouts(stereo):
 
 def test_mono_to_stereo_duplicates(tmp_path):
     path = tmp_path / "m.wav"
-    sf.write(path, tone(220, SR, 0.2, amplitude=0.3), SR)
+    sf.write(path, tone(220, sr=SR, duration=0.2, amplitude=0.3), SR)
     y, _ = load_audio(path, channels=2)
     assert y.shape[0] == 2
     np.testing.assert_array_equal(y[0], y[1])
@@ -68,12 +69,12 @@ def test_mono_to_stereo_duplicates(tmp_path):
 
 def test_resampling_to_target_rate(tmp_path):
     path = tmp_path / "r.wav"
-    sf.write(path, tone(1000, 44100, 1.0, amplitude=0.5), 44100, subtype="FLOAT")
+    sf.write(path, tone(1000, sr=44100, duration=1.0, amplitude=0.5), 44100, subtype="FLOAT")
     y, sr = load_audio(path, sr=16000)
     assert sr == 16000 and abs(len(y) - 16000) <= 1
     spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
     assert abs(np.argmax(spectrum) * sr / len(y) - 1000) < 2
-    np.testing.assert_allclose(resample(y, 16000, 16000), y)
+    np.testing.assert_allclose(resample(y, orig_sr=16000, target_sr=16000), y)
 
 
 def test_offset_and_duration(tmp_path):
@@ -115,7 +116,7 @@ def test_truncated_header(tmp_path, stereo):
 
 def test_truncated_flac_header(tmp_path):
     full = tmp_path / "full.flac"
-    sf.write(full, tone(440, SR, 0.3, amplitude=0.5), SR)
+    sf.write(full, tone(440, sr=SR, duration=0.3, amplitude=0.5), SR)
     path = tmp_path / "cut.flac"
     path.write_bytes(full.read_bytes()[:30])
     with pytest.raises(AudioFileError, match="cut.flac: truncated or corrupt FLAC header"):
@@ -145,7 +146,7 @@ def test_zero_length_audio(tmp_path):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_nan_inf_samples(tmp_path, bad):
-    y = tone(440, SR, 0.1, amplitude=0.5).astype(np.float32)
+    y = tone(440, sr=SR, duration=0.1, amplitude=0.5).astype(np.float32)
     y[100] = bad
     path = tmp_path / "nan.wav"
     sf.write(path, y, SR, subtype="FLOAT")
@@ -154,25 +155,27 @@ def test_nan_inf_samples(tmp_path, bad):
     assert "nan.wav" in _msg(e)
 
 
-@pytest.mark.parametrize("request_kw,match", [
-    ({"channels": 2}, "cannot make 2 channel"),
-    ({"channels": 6}, "only 1 \\(mono\\), 2 \\(stereo\\) or None"),
-    ({"channels": 0}, "only 1 \\(mono\\), 2 \\(stereo\\) or None"),
+@pytest.mark.parametrize("request_kw,error,match", [
+    ({"channels": 2}, AudioFileError, "surround.wav: cannot make 2 channel"),
+    ({"channels": 6}, ParameterError, "channels=6: only 1 \\(mono\\), 2 \\(stereo\\) or None"),
+    ({"channels": 0}, ParameterError, "channels=0: only 1 \\(mono\\), 2 \\(stereo\\) or None"),
 ])
-def test_unsupported_channel_layout(tmp_path, request_kw, match):
+def test_unsupported_channel_layout(tmp_path, request_kw, error, match):
+    """A layout the file cannot give is the file's problem; a layout that does not exist is the
+    caller's (a ParameterError naming the parameter)."""
     path = tmp_path / "surround.wav"
     sf.write(path, np.zeros((1000, 6), dtype=np.float32) + 0.1, SR)
-    with pytest.raises(AudioFileError, match=match) as e:
+    with pytest.raises(error, match=match):
         load_audio(path, **request_kw)
-    assert "surround.wav" in _msg(e)
 
 
 @pytest.mark.parametrize("sr", [0, -44100, 10, 10_000_000, 44100.5, float("nan"), "44100"])
 def test_absurd_requested_rate(stereo, sr):
+    """A caller mistake: a ParameterError naming ``sr``, not an AudioFileError blaming the file."""
     path, _ = stereo
-    with pytest.raises(AudioFileError, match="sample rate|Hz") as e:
+    with pytest.raises(ParameterError, match="sample rate|Hz") as e:
         load_audio(path, sr=sr)
-    assert "stereo.wav" in _msg(e)
+    assert _msg(e).startswith("sr=") and not isinstance(e.value, AudioFileError)
 
 
 def test_absurd_file_rate(tmp_path):
@@ -184,7 +187,7 @@ def test_absurd_file_rate(tmp_path):
 
 def test_too_short_for_n_fft(tmp_path):
     path = tmp_path / "blip.wav"
-    sf.write(path, tone(440, SR, 0.01, amplitude=0.5), SR)
+    sf.write(path, tone(440, sr=SR, duration=0.01, amplitude=0.5), SR)
     with pytest.raises(AudioFileError, match="220 samples long, shorter than n_fft=2048") as e:
         load_audio(path, n_fft=2048)
     assert "blip.wav" in _msg(e)
@@ -194,17 +197,17 @@ def test_too_short_for_n_fft(tmp_path):
 
 def test_check_sr_accepts_integral_floats():
     assert check_sr(44100.0) == 44100
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ParameterError, match="positive"):
         check_sr(0)
-    with pytest.raises(ValueError, match="absurd"):
+    with pytest.raises(ParameterError, match="absurd"):
         check_sr(999)
 
 
 # ---- writing -------------------------------------------------------------------------------
 
 def test_save_audio_round_trip_and_atomic(tmp_path):
-    y = tone(440, SR, 0.2, amplitude=0.5)
-    path = save_audio(tmp_path / "out.flac", y, SR)
+    y = tone(440, sr=SR, duration=0.2, amplitude=0.5)
+    path = save_audio(tmp_path / "out.flac", y, sr=SR)
     out, sr = load_audio(path)
     assert sr == SR
     np.testing.assert_allclose(out, y, atol=1e-4)
@@ -214,7 +217,7 @@ def test_save_audio_round_trip_and_atomic(tmp_path):
 def test_save_audio_rejects_nan_and_leaves_nothing(tmp_path):
     y = np.full(100, np.nan)
     with pytest.raises(AudioFileError, match="bad.wav: .*NaN"):
-        save_audio(tmp_path / "bad.wav", y, SR)
+        save_audio(tmp_path / "bad.wav", y, sr=SR)
     assert list(tmp_path.iterdir()) == []
 
 

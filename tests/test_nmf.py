@@ -8,6 +8,7 @@ from sklearn.decomposition import NMF
 from sklearn.decomposition._nmf import _beta_divergence
 
 from mirbook import nmf as mnmf
+from mirbook.errors import ParameterError
 
 BETAS = [0, 0.5, 1, 1.5, 2, 3]
 
@@ -21,24 +22,25 @@ def problem(seed=0, F=40, K=4, T=50):
 @pytest.mark.parametrize("beta", BETAS)
 def test_beta_divergence_matches_sklearn(beta):
     V, W, H = problem()
-    assert mnmf.beta_divergence(V, W @ H, beta) == pytest.approx(
+    assert mnmf.beta_divergence(V, W @ H, beta=beta) == pytest.approx(
         _beta_divergence(V, W, H, beta), rel=1e-10)
 
 
 def test_beta_divergence_special_cases():
     V = np.array([[0.0, 1.0]])
-    assert mnmf.beta_divergence(V, V, 1) == 0
-    assert mnmf.beta_divergence(V, np.array([[2.0, 1.0]]), 1) == pytest.approx(2.0)  # 0 log 0 = 0
-    assert mnmf.beta_divergence(np.array([[1.0]]), np.array([[0.0]]), 1) == np.inf
+    assert mnmf.beta_divergence(V, V, beta=1) == 0
+    assert mnmf.beta_divergence(V, np.array([[2.0, 1.0]]), beta=1) == pytest.approx(2.0)  # 0 log 0 = 0
+    assert mnmf.beta_divergence(np.array([[1.0]]), np.array([[0.0]]), beta=1) == np.inf
     with pytest.raises(ValueError, match="zero value"):
-        mnmf.beta_divergence(V, V + 1, 0)              # IS is infinite where V = 0
+        mnmf.beta_divergence(V, V + 1, beta=0)              # IS is infinite where V = 0
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("beta", [0, 0.5, 1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_objective_never_increases(beta, dtype):
+def test_objective_never_increases(beta, dtype, backend):
     V, W, H = problem(1)
-    _, _, hist = mnmf.nmf(V, W=W, H=H, beta=beta, n_iter=60, dtype=dtype)
+    _, _, hist = mnmf.nmf(V, W=W, H=H, beta=beta, n_iter=60, dtype=dtype, backend=backend)
     assert hist.shape == (61,)
     tol = 1e-9 if dtype == np.float64 else 1e-4
     assert np.all(np.diff(hist) <= tol * hist[0]), np.diff(hist).max()
@@ -99,17 +101,26 @@ def test_exact_low_rank_is_recovered(beta):
     W_true = np.hstack([np.vstack([np.eye(3), rng.random((27, 3))]), np.full((30, 1), 0.05)])
     H_true = np.vstack([np.hstack([np.eye(3), rng.random((3, 37))]), np.ones((1, 40))])
     V = W_true @ H_true
-    W, H, hist = mnmf.nmf(V, 4, beta=beta, n_iter=1000, dtype=np.float64, track_every=0)
+    W, H, hist = mnmf.nmf(V, n_components=4, beta=beta, n_iter=1000, dtype=np.float64, track_every=0)
     assert hist.shape == (2,)                           # start and end only
     assert hist[-1] < 1e-4 * hist[0]
     assert np.abs(W @ H - V).max() < 0.02 * V.max()
 
 
-@pytest.mark.parametrize("beta", [0.5, 1, 2])
-def test_numpy_and_torch_agree(beta):
+def test_torch_is_the_default_backend():
+    import inspect
+
+    assert inspect.signature(mnmf.nmf).parameters["backend"].default == "torch"
+
+
+@pytest.mark.parametrize("beta", [0, 0.5, 1, 2, 3])
+@pytest.mark.parametrize("penalties", [dict(sparsity_H=0.1),
+                                       dict(sparsity_H=0.1, smoothness_H=1.0)],
+                         ids=["sparse", "sparse+smooth"])
+def test_numpy_and_torch_agree(beta, penalties):
     V, W, H = problem(8)
-    kw = dict(W=W, H=H, beta=beta, n_iter=40, sparsity_H=0.1)
-    a = mnmf.nmf(V, dtype=np.float64, **kw)
+    kw = dict(W=W, H=H, beta=beta, n_iter=40, **penalties)
+    a = mnmf.nmf(V, dtype=np.float64, backend="numpy", **kw)
     b = mnmf.nmf(V, dtype=np.float64, backend="torch", device="cpu", **kw)
     for x, y in zip(a, b):
         np.testing.assert_allclose(x, y, rtol=1e-9)
@@ -118,19 +129,45 @@ def test_numpy_and_torch_agree(beta):
     np.testing.assert_allclose(c[2], a[2], rtol=1e-3)
 
 
+@pytest.mark.parametrize("fix", ["fix_W", "fix_H"])
+def test_numpy_and_torch_agree_random_init_and_fixed(fix):
+    V, W, H = problem(10)
+    kw = dict(n_components=4, n_iter=25, dtype=np.float64, random_state=3)
+    a = mnmf.nmf(V, backend="numpy", **kw)
+    b = mnmf.nmf(V, backend="torch", **kw)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-9)
+    fixed = dict(W=W, fix_W=True) if fix == "fix_W" else dict(H=H, fix_H=True)
+    a = mnmf.nmf(V, backend="numpy", **kw, **fixed)
+    b = mnmf.nmf(V, backend="torch", **kw, **fixed)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-9)
+
+
+def test_random_state_generator_equals_seed():
+    V, _, _ = problem(11)
+    a = mnmf.nmf(V, n_components=3, n_iter=5, random_state=7, backend="numpy")
+    b = mnmf.nmf(V, n_components=3, n_iter=5, random_state=np.random.default_rng(7),
+                 backend="numpy")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
 @pytest.mark.parametrize("beta", [1, 0.5, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_no_worse_than_sklearn(beta, dtype):
+def test_no_worse_than_sklearn(beta, dtype, backend):
     """Same updates (W then H), same W0/H0, same iterations as sklearn's solver='mu'."""
     V, W0, H0 = problem(9, F=60, K=6, T=70)
     V, W0, H0 = (x.astype(dtype) for x in (V, W0, H0))
-    W, H, hist = mnmf.nmf(V, W=W0, H=H0, beta=beta, n_iter=80, dtype=dtype)
+    W, H, hist = mnmf.nmf(V, W=W0, H=H0, beta=beta, n_iter=80, dtype=dtype, backend=backend)
     model = NMF(6, solver="mu", beta_loss=beta, init="custom", max_iter=80, tol=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")                 # "max_iter reached"
         Ws = model.fit_transform(V, W=W0.copy(), H=H0.copy())
-    ours = mnmf.beta_divergence(V, W.astype(float) @ H.astype(float), beta)
-    theirs = mnmf.beta_divergence(V, Ws.astype(float) @ model.components_.astype(float), beta)
+    ours = mnmf.beta_divergence(V, W.astype(float) @ H.astype(float), beta=beta)
+    theirs = mnmf.beta_divergence(V, Ws.astype(float) @ model.components_.astype(float),
+                                     beta=beta)
     rel = 1e-10 if dtype == np.float64 else 1e-4
     assert ours <= theirs * (1 + rel)
     assert ours == pytest.approx(theirs, rel=rel)
@@ -139,7 +176,7 @@ def test_no_worse_than_sklearn(beta, dtype):
 
 def test_harmonic_templates():
     sr, n_fft = 22050, 2048
-    W = mnmf.harmonic_templates(np.arange(21, 109), sr, n_fft, n_partials=8)
+    W = mnmf.harmonic_templates(np.arange(21, 109), sr=sr, n_fft=n_fft, n_partials=8)
     assert W.shape == (1 + n_fft // 2, 88)
     np.testing.assert_allclose(W.sum(axis=0), 1.0, rtol=1e-5)
     assert np.all(W >= 0)
@@ -173,9 +210,43 @@ def test_harmonic_templates():
         (dict(V=np.ones((4, 5)), n_components=2, sparsity_H=-1.0), "sparsity_H"),
         (dict(V=np.ones((4, 5)), n_components=2, fix_W=True), "fix_W"),
         (dict(V=np.ones((4, 5)), n_components=2, backend="jax"), "backend"),
+        (dict(V=np.ones((4, 5)), n_components=0), "n_components=0"),
+        (dict(V=np.ones((4, 5)), n_components=2.5), "n_components=2.5"),
+        (dict(V=np.ones((4, 5)), n_components=2, smoothness_H=np.inf), "smoothness_H"),
+        (dict(V=np.ones((4, 5)), n_components=2, eps=-1.0), "eps"),
+        (dict(V=np.ones((4, 5)), n_components=2, track_every=-1), "track_every"),
+        (dict(V=np.ones((4, 5)), n_components=2, fix_H=True), "fix_H"),
+        (dict(V=np.ones((4, 5)), n_components=2, dtype=np.int32), "dtype"),
+        (dict(V=np.ones((4, 5)), n_components=2, random_state="a"), "random_state"),
+        (dict(V=np.ones((4, 5)), n_components=2, random_state=-1), "random_state"),
+        (dict(V=np.ones((4, 5)), n_components=2, backend="numpy", device="cpu"), "device"),
+        (dict(V=np.ones((4, 5)), n_components=2, device="nonsense"), "device"),
+        (dict(V=np.ones((4, 0)), n_components=2), "V: empty"),
+        (dict(V=np.ones((4, 5), dtype=bool), n_components=2), "V: expected real numbers"),
     ],
 )
 def test_validation(kwargs, match):
     V = kwargs.pop("V")
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ParameterError, match=match):
         mnmf.nmf(V, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(pitches=[[60]]), "pitches: expected a 1-d"),
+        (dict(pitches=[np.nan]), "pitches: 1 NaN"),
+        (dict(pitches=[60], n_fft=0), "n_fft"),
+        (dict(pitches=[60], n_partials=0), "n_partials"),
+        (dict(pitches=[60], decay=0.0), "decay"),
+        (dict(pitches=[60], decay=1.5), "decay"),
+        (dict(pitches=[60], width=0.0), "width"),
+        (dict(pitches=[60], inharmonicity=-1e-4), "inharmonicity"),
+    ],
+)
+def test_harmonic_templates_validation(kwargs, match):
+    kw = dict(sr=22050, n_fft=2048)
+    kw.update(kwargs)
+    pitches = kw.pop("pitches")
+    with pytest.raises(ParameterError, match=match):
+        mnmf.harmonic_templates(pitches, **kw)

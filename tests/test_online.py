@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from fixtures.builders import (LAB_1, LAB_2, midi_bytes, sha256, wav_bytes, write_tar,
-                               write_zip)
+from fixtures.builders import (LAB_1, LAB_2, midi_bytes, mp3_bytes, sha256, wav_bytes,
+                               write_tar, write_zip)
 from fixtures.local_server import LocalServer
 from mirbook import download as dl
 from mirbook.datasets import online
@@ -70,14 +70,14 @@ def test_remotes_agree_with_mirdata():
 def test_gtzan_genre_end_to_end(env, tmp_path):
     srv, home, mp = env
     serve(srv, mp, "gtzan_genre", gtzan_archive(tmp_path))
-    recs = online.gtzan_genre(home, mirror=srv.base, progress=False)
+    recs = online.gtzan_genre(data_home=home, mirror=srv.base, progress=False)
     assert [r["track_id"] for r in recs] == ["blues.00000", "blues.00001", "rock.00042"]
     assert [r["label"] for r in recs] == [0, 0, 9]
     assert {r["genre"] for r in recs} == {"blues", "rock"}
     # mirdata's layout: <data_home>/gtzan_genre/gtzan_genre/genres/<genre>/<id>.wav
     assert recs[0]["path"].endswith("gtzan_genre/gtzan_genre/genres/blues/blues.00000.wav")
     # cached: no second download
-    assert online.gtzan_genre(home, mirror=srv.base, progress=False) == recs
+    assert online.gtzan_genre(data_home=home, mirror=srv.base, progress=False) == recs
     assert srv.count("genres.tar.gz") == 1
     # usable as a torch dataset
     from torch.utils.data import DataLoader
@@ -94,7 +94,7 @@ def test_gtzan_genre_mirror_from_environment(env, tmp_path):
     serve(srv, mp, "gtzan_genre", gtzan_archive(tmp_path))
     mp.setenv("MIRBOOK_MIRROR", srv.base + "/")
     assert online.remote_url("gtzan_genre") == srv.base + "/genres.tar.gz"
-    assert len(online.gtzan_genre(home, progress=False)) == 3
+    assert len(online.gtzan_genre(data_home=home, progress=False)) == 3
 
 
 def test_gtzan_wrong_hash_leaves_nothing(env, tmp_path):
@@ -102,7 +102,7 @@ def test_gtzan_wrong_hash_leaves_nothing(env, tmp_path):
     serve(srv, mp, "gtzan_genre", gtzan_archive(tmp_path))
     mp.setitem(online.REMOTES, "gtzan_genre", dict(online.REMOTES["gtzan_genre"], hash="1" * 64))
     with pytest.raises(dl.HashMismatchError, match="genres.tar.gz"):
-        online.gtzan_genre(home, mirror=srv.base, progress=False)
+        online.gtzan_genre(data_home=home, mirror=srv.base, progress=False)
     leftovers = [p for p in home.rglob("*") if p.is_file()]
     assert leftovers == []
 
@@ -110,7 +110,7 @@ def test_gtzan_wrong_hash_leaves_nothing(env, tmp_path):
 def test_gtzan_without_download(env):
     srv, home, mp = env
     with pytest.raises(FileNotFoundError, match="download=True"):
-        online.gtzan_genre(home, download=False)
+        online.gtzan_genre(data_home=home, download=False)
     assert srv.total == 0
 
 
@@ -122,16 +122,16 @@ def test_gtzan_music_speech_end_to_end(env, tmp_path):
         "music_speech/speech_wav/god.wav": wav_bytes(250),
     })
     serve(srv, mp, "gtzan_music_speech", archive)
-    recs = online.gtzan_music_speech(home, mirror=srv.base, progress=False)
+    recs = online.gtzan_music_speech(data_home=home, mirror=srv.base, progress=False)
     assert [(r["track_id"], r["is_speech"]) for r in recs] == [
         ("music/bagpipe", False), ("speech/comedy", True), ("speech/god", True)]
 
 
 def test_mirdata_dataset_points_at_our_folder(tmp_path):
-    ds = online.mirdata_dataset("gtzan_genre", tmp_path)  # no network: the index is lazy
+    ds = online.mirdata_dataset("gtzan_genre", data_home=tmp_path)  # no network: the index is lazy
     assert ds.name == "gtzan_genre" and ds.data_home == str(tmp_path / "gtzan_genre")
     with pytest.raises(ValueError):
-        online.mirdata_dataset("nope", tmp_path)
+        online.mirdata_dataset("nope", data_home=tmp_path)
 
 
 # ------------------------------------------------------------------------------ Beatles
@@ -149,7 +149,7 @@ def test_beatles_chords_end_to_end(env, tmp_path):
             b"0.0 10.0 Key E\n",
     })
     serve(srv, mp, "beatles_annotations", archive)
-    recs = online.beatles_chords(home, mirror=srv.base, progress=False)
+    recs = online.beatles_chords(data_home=home, mirror=srv.base, progress=False)
     assert [r["title"] for r in recs] == ["I Saw Her Standing There", "All My Loving"]
     r = recs[1]
     assert r["album"] == "02_-_With_the_Beatles" and r["path"] is None
@@ -193,11 +193,11 @@ def test_maestro_end_to_end(env, tmp_path):
         "maestro-v3.0.0/2006/b.midi": midi,
     })
     serve(srv, mp, "maestro_midi", archive)
-    recs = online.maestro(home, mirror=srv.base, progress=False)
+    recs = online.maestro(data_home=home, mirror=srv.base, progress=False)
     assert [r["split"] for r in recs] == ["train", "test"]
     assert recs[0]["composer"] == "Frédéric Chopin" and recs[0]["year"] == 2004
     assert recs[0]["path"] is None  # MIDI-only download
-    test = online.maestro(home, split="test", mirror=srv.base, progress=False)
+    test = online.maestro(data_home=home, split="test", mirror=srv.base, progress=False)
     assert [r["track_id"] for r in test] == ["b"]
     assert srv.count("maestro-v3.0.0-midi.zip") == 1
 
@@ -212,14 +212,14 @@ def test_maestro_end_to_end(env, tmp_path):
     scores = mir_eval.transcription.evaluate(intervals, pitches, intervals, pitches)
     assert scores["F-measure"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="split"):
-        online.maestro(home, split="dev")
+        online.maestro(data_home=home, split="dev")
 
 
 def test_maestro_metadata_csv_is_unpinned(env):
     srv, home, mp = env
     with pytest.raises(dl.UnpinnedDownloadError):
-        dl.fetch(online.remote_url("maestro_csv", srv.base), online.REMOTES["maestro_csv"]["hash"],
-                 home)
+        dl.fetch(online.remote_url("maestro_csv", mirror=srv.base),
+                 sha256=online.REMOTES["maestro_csv"]["hash"], dest=home)
     assert srv.total == 0
 
 
@@ -239,27 +239,27 @@ def test_deezer_mood_csv(env):
     srv, home, mp = env
     serve(srv, mp, "deezer_mood_train", DEEZER_CSV.encode(), pin=False)
     with pytest.raises(dl.UnpinnedDownloadError, match="allow_unpinned"):
-        online.deezer_mood("train", home, mirror=srv.base, progress=False)
+        online.deezer_mood(split="train", data_home=home, mirror=srv.base, progress=False)
     assert srv.total == 0
-    recs = online.deezer_mood("train", home, mirror=srv.base, allow_unpinned=True,
+    recs = online.deezer_mood(split="train", data_home=home, mirror=srv.base, allow_unpinned=True,
                               progress=False)
     assert [r["dzr_sng_id"] for r in recs] == [11, 12, 13, 14]
     assert recs[1]["valence"] == -1.0 and recs[1]["arousal"] == 1.5
     assert recs[3]["track_name"] == "Song, D" and recs[0]["split"] == "train"
     assert set(online.DEEZER_COLUMNS) <= set(recs[0])
     # cached, even unpinned: no second request
-    online.deezer_mood("train", home, mirror=srv.base, allow_unpinned=True, progress=False)
+    online.deezer_mood(split="train", data_home=home, mirror=srv.base, allow_unpinned=True, progress=False)
     assert srv.count("deezer_mood_train.csv") == 1
     # pinned: checked against the hash
     serve(srv, mp, "deezer_mood_validation", b"dzr_sng_id,valence\n1,0.5\n")
     with pytest.raises(ValueError, match="missing column"):
-        online.deezer_mood("validation", home, mirror=srv.base, progress=False)
+        online.deezer_mood(split="validation", data_home=home, mirror=srv.base, progress=False)
     with pytest.raises(ValueError, match="split"):
-        online.deezer_mood("dev", home)
+        online.deezer_mood(split="dev", data_home=home)
 
 
 def deezer_api(srv):
-    mp3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(200)
+    mp3 = mp3_bytes()  # a real MP3: previews are decoded before they enter the cache
     (srv.root / "previews").mkdir()
     (srv.root / "previews" / "11.mp3").write_bytes(mp3)
     (srv.root / "previews" / "15.mp3").write_bytes(mp3)
@@ -288,12 +288,12 @@ def test_deezer_previews_end_to_end(env):
     srv, home, mp = env
     mp3 = deezer_api(srv)
     serve(srv, mp, "deezer_mood_train", DEEZER_CSV.encode())
-    recs = online.deezer_mood("train", home, mirror=srv.base, progress=False)
+    recs = online.deezer_mood(split="train", data_home=home, mirror=srv.base, progress=False)
     recs.append(dict(recs[0], dzr_sng_id=15))
     lim = dl.RateLimiter(0.05)
     t0 = time.monotonic()
     found, missing = online.deezer_previews(
-        recs, home, api_base=srv.base + "/api", limiter=lim, progress=False, quota_wait=0.01)
+        recs, data_home=home, api_base=srv.base + "/api", limiter=lim, progress=False, quota_wait=0.01)
     elapsed = time.monotonic() - t0
     assert [r["dzr_sng_id"] for r in found] == [11, 15]
     assert open(found[0]["path"], "rb").read() == mp3
@@ -311,7 +311,7 @@ def test_deezer_previews_end_to_end(env):
     # cached previews: no API call, no download the second time
     before_api, before_mp3 = srv.count("api/track/11"), srv.count("previews/11.mp3")
     found2, _ = online.deezer_previews(
-        [11, 15], home, api_base=srv.base + "/api", limiter=lim, progress=False)
+        [11, 15], data_home=home, api_base=srv.base + "/api", limiter=lim, progress=False)
     assert [r["dzr_sng_id"] for r in found2] == [11, 15]
     assert (srv.count("api/track/11"), srv.count("previews/11.mp3")) == (before_api, before_mp3)
     # no stray temporary files
@@ -325,7 +325,7 @@ def test_deezer_previews_timeout_is_reported_not_fatal(env):
     mp.setenv("MIRBOOK_DEEZER_API", srv.base + "/api")
     t0 = time.monotonic()
     found, missing = online.deezer_previews(
-        [16, 11], home, limiter=dl.RateLimiter(0), timeout=0.3, progress=False)
+        [16, 11], data_home=home, limiter=dl.RateLimiter(0), timeout=0.3, progress=False)
     assert time.monotonic() - t0 < 3
     assert [r["dzr_sng_id"] for r in found] == [11]
     assert missing[0]["dzr_sng_id"] == 16 and "timed out" in missing[0]["reason"]

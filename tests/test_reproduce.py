@@ -1,19 +1,23 @@
-"""mirbook.reproduce: the seed's table as data, our speech/music rows, the CLI.
+"""mirbook.reproduce: the seed's tables as package data, our speech/music rows, the CLI.
 
 The pipeline runs on a handful of synthetic clips written to a temporary folder (the corpus
 loader is monkeypatched), so these tests need neither the built corpus nor more than a few
 seconds.
 """
 
+import json
 import re
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pytest
 
 from mirbook import io, reproduce
+from mirbook.errors import ParameterError
 
-PAPER_TABLES = Path("/work/shared/paper-tables.md")
+#: The package data file, read directly (not through reproduce), inside the package.
+PAPER_TABLES = json.loads(
+    resources.files("mirbook").joinpath("data/paper_tables.json").read_text("utf-8"))
 
 SEED = {  # model -> (input, training s, recall, precision, F-measure), from the seed's slide
     "SVM": ("(1, 3888)", 40, 82.17, 89.83, 85.83),
@@ -35,14 +39,44 @@ def test_seed_table_is_the_published_one():
     assert "41,000" in reproduce.SEED_DATA
 
 
-@pytest.mark.skipif(not PAPER_TABLES.exists(), reason="shared paper tables not present")
-def test_seed_table_matches_shared_paper_tables():
-    text = PAPER_TABLES.read_text()
-    for r in reproduce.SEED_SPEECH_MUSIC:
-        pattern = (rf"^\|\s*{r['model']}\s*\|\s*{re.escape(r['input'])}\s*\|\s*"
-                   rf"{r['train_s']:g}\s*\|\s*{r['recall']:.2f}\s*\|\s*{r['precision']:.2f}\s*\|"
-                   rf"\s*{r['f_measure']:.2f}\s*\|")
-        assert re.search(pattern, text, flags=re.M), r
+def test_seed_table_matches_the_package_data():
+    rows = PAPER_TABLES["speech_music"]["rows"]
+    assert [tuple(sorted(r.items())) for r in rows] == [
+        tuple(sorted(r.items())) for r in reproduce.SEED_SPEECH_MUSIC]
+    assert reproduce.paper_tables("speech_music")["rows"] == rows
+    assert "41,000" in PAPER_TABLES["speech_music"]["data"]
+
+
+def test_every_section_has_a_citation():
+    sections = ["speech_music", "mood", "genre_translation", "artist_disambiguation", "scale"]
+    for name in sections:
+        assert "000_3d838ec46a911936" in PAPER_TABLES[name]["citation"], name
+        assert reproduce.paper_tables(name) == PAPER_TABLES[name]
+    with pytest.raises(ParameterError, match="name"):
+        reproduce.paper_tables("tagging")
+    t = reproduce.paper_tables()
+    t["speech_music"]["rows"][0]["recall"] = 0.0                # a copy
+    assert reproduce.SEED_SPEECH_MUSIC[0]["recall"] == 82.17
+
+
+def test_mood_genre_artist_and_scale_are_the_published_ones():
+    mood = reproduce.paper_tables("mood")
+    assert [(s["split"], s["happy_sad"], s["valence_arousal"]) for s in mood["splits"]] == [
+        ("train", 3838, 12174), ("test", 1220, 3831), ("validation", 1302, 4240)]
+    assert [(r["model"], r["happy_sad_accuracy"], r["valence_mse"], r["arousal_mse"])
+            for r in mood["rows"]] == [
+        ("Audio", 80.26, 0.9141, 0.6721), ("Lyrics", 72.52, 0.9700, 0.8870),
+        ("Late fusion", 82.12, 0.9009, 0.6721), ("Mid-level fusion", 82.15, 0.8701, 0.6675)]
+    assert mood["public_labels"]["rows"] == {"train": 11267, "validation": 3863, "test": 3514}
+    genre = reproduce.paper_tables("genre_translation")
+    assert len(genre["audio_based"]) == len(genre["cooccurrence_based"]) == 10
+    assert genre["audio_based"][0] == ["bebop", "bop"]
+    assert genre["cooccurrence_based"][-1] == ["comedy & spoken word", "comedy"]
+    artist = reproduce.paper_tables("artist_disambiguation")
+    assert any("triplet" in f for f in artist["facts"])
+    scale = {f["fact"]: f["value"] for f in reproduce.paper_tables("scale")["facts"]}
+    assert scale["Deezer catalogue"] == 55_000_000
+    assert scale["one minute of stereo 44.1 kHz PCM: matrix shape"] == [2, 60 * 44100]
 
 
 def _clip(kind, i, sr=22050, seconds=3.0):
@@ -69,7 +103,7 @@ def tiny_corpus(tmp_path, monkeypatch):
             for j in range(n):
                 cond = "telephone" if (split == "test" and j == 1) else "clean"
                 path = tmp_path / f"{split}_{label}_{j}.wav"
-                io.save_audio(path, _clip(label, k), 22050)
+                io.save_audio(path, _clip(label, k), sr=22050)
                 k += 1
                 recs.append({"id": path.stem, "path": str(path), "split": split,
                              "labels": {"label": label, "condition": cond,
@@ -101,21 +135,36 @@ def test_speech_music_classical_columns_and_rows(tiny_corpus):
 
 def test_train_subset_is_balanced_and_seeded(tiny_corpus):
     recs = tiny_corpus["train"]
-    a = reproduce._balanced_subset(recs, 2, seed=0)
+    a = reproduce._balanced_subset(recs, 2, random_state=0)
     assert [r["labels"]["label"] for r in a].count("speech") == 2
-    assert a == reproduce._balanced_subset(recs, 2, seed=0)
+    assert a == reproduce._balanced_subset(recs, 2, random_state=0)
 
 
 def test_window_rows_are_seed_input(tiny_corpus):
-    from mirbook import features
+    from mirbook import features, speech_music
 
     path = tiny_corpus["train"][0]["path"]
     y, sr = io.load_audio(path, sr=22050)
-    maps = reproduce._clip_maps(path)
-    mid = reproduce._windows(maps)
+    maps = reproduce.clip_maps(path)
+    mid = reproduce.windows(maps)
     assert mid.shape == (1, 3888)
-    np.testing.assert_allclose(mid[0], features.seed_input(y, sr, flatten=True), atol=1e-3)
-    assert reproduce._windows(maps, hop_frames=10).shape[1] == 3888
+    np.testing.assert_allclose(mid[0], speech_music.seed_input(y, sr=sr, flatten=True), atol=1e-3)
+    assert reproduce.windows(maps, hop_frames=10).shape[1] == 3888
+    # the windows are features.stacked_frames of the maps, not a private copy of it
+    every = reproduce.windows(maps, hop_frames=10)
+    blocks = features.stacked_frames(np.swapaxes(maps, 1, 2), hop_frames=10)
+    assert np.array_equal(every, blocks.reshape(len(blocks), -1))
+
+
+def test_public_helpers(tiny_corpus):
+    assert reproduce.condition_name({"condition": "noise", "snr_db": 10}) == "noise 10 dB"
+    assert reproduce.condition_name({"condition": "clean"}) == "clean"
+    pipe = reproduce.make_model("RF", params={"n_estimators": 5}, random_state=3)
+    assert pipe.named_steps["clf"].n_estimators == 5 and pipe.named_steps["clf"].random_state == 3
+    with pytest.raises(ParameterError, match="model"):
+        reproduce.make_model("CNN")
+    with pytest.raises(ParameterError, match="random_state"):
+        reproduce.speech_music_run(random_state=-1)
 
 
 def test_cli_prints_seed_and_our_rows(tiny_corpus, capsys):

@@ -1,6 +1,7 @@
-"""The raw material of the offline corpus (speech engines, Debian music, effects) and the tiny
-``speech_music`` and ``styles`` corpora. No network: the Debian packages are only touched by the
-last test, and only when they are already in the cache."""
+"""The raw material of the offline corpus (speech engines, Debian music, mirbook.effects) and the
+tiny ``speech_music`` and ``styles`` corpora. No network: the Debian packages are only touched by
+the last test, and only when they are already in the cache. Every test builds what it reads (no
+test reads a file another test wrote)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mirbook import effects
 from mirbook.datasets import core
-from mirbook.datasets.sources import debian_music, effects, speech
+from mirbook.datasets.sources import debian_music, speech
+from mirbook.errors import CorpusError, MirbookError, MissingToolError, ParameterError
 
 SR = 22050
 
@@ -36,7 +39,7 @@ def test_safe_extract_refuses_escaping_members(tmp_path, bad):
     archive = _zip(tmp_path / "music.pk3", ["sound/ok.ogg", bad])
     dest = tmp_path / "out"
     with pytest.raises(debian_music.UnsafeArchiveError, match="refused"):
-        debian_music.safe_extract_zip(archive, dest)
+        debian_music.safe_extract_zip(archive, dest=dest)
     # checked before anything is written: not even the good member is there
     assert not (dest / "sound" / "ok.ogg").exists()
     assert not (tmp_path / "evil.txt").exists()
@@ -49,12 +52,12 @@ def test_safe_extract_refuses_symlinks(tmp_path):
         info.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(info, "/etc/passwd")
     with pytest.raises(debian_music.UnsafeArchiveError, match="symbolic link"):
-        debian_music.safe_extract_zip(archive, tmp_path / "out")
+        debian_music.safe_extract_zip(archive, dest=tmp_path / "out")
 
 
 def test_safe_extract_writes_good_members(tmp_path):
     archive = _zip(tmp_path / "music.pk3", ["sound/cdtracks/a.ogg", "sound/b.ogg"])
-    out = debian_music.safe_extract_zip(archive, tmp_path / "out")
+    out = debian_music.safe_extract_zip(archive, dest=tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in out) == [
         "sound/b.ogg", "sound/cdtracks/a.ogg"]
     assert (tmp_path / "out/sound/b.ogg").read_bytes() == b"data"
@@ -100,7 +103,8 @@ def test_dep5_lookup_last_match_wins():
 @pytest.mark.parametrize("engine,lang,voice", [("espeak-ng", "en", "m3"), ("espeak-ng", "ru", "f2"),
                                                 ("espeak-ng", "hi", None), ("flite", "en", "slt")])
 def test_speech_is_not_silent(engine, lang, voice):
-    y, used = speech.speak(speech.sentences(lang, 3, seed=1), duration=3.0, sr=SR, engine=engine,
+    y, used = speech.speak(speech.sentences(lang, n=3, random_state=1), duration=3.0, sr=SR,
+                           engine=engine,
                            language=lang, voice=voice)
     assert y.shape == (3 * SR,) and y.dtype == np.float32
     assert np.isfinite(y).all()
@@ -116,28 +120,69 @@ def test_sentences_are_distinct_and_deterministic():
     for lang in speech.LANGUAGES:
         pool = speech.all_sentences(lang)
         assert len(pool) == len(set(pool)) == 216
-    assert speech.sentences("de", 5, seed=3) == speech.sentences("de", 5, seed=3)
-    assert len(set(speech.sentences("tr", 50, seed=0))) == 50
+    assert speech.sentences("de", n=5, random_state=3) == speech.sentences("de", n=5,
+                                                                           random_state=3)
+    assert len(set(speech.sentences("tr", n=50, random_state=0))) == 50
 
 
 # ------------------------------------------------------------------------------------------------
 # effects
 
 
+def _three_tones():
+    t = np.arange(2 * SR) / SR
+    return (0.3 * np.sin(2 * np.pi * 100 * t) + 0.3 * np.sin(2 * np.pi * 1000 * t)
+            + 0.3 * np.sin(2 * np.pi * 6000 * t)).astype(np.float32)
+
+
 def test_effects_keep_length_and_state_their_parameters():
     rng = np.random.default_rng(0)
-    t = np.arange(2 * SR) / SR
-    y = (0.3 * np.sin(2 * np.pi * 100 * t) + 0.3 * np.sin(2 * np.pi * 1000 * t)
-         + 0.3 * np.sin(2 * np.pi * 6000 * t)).astype(np.float32)
-    tel = effects.telephone(y, SR)
+    y = _three_tones()
+    tel = effects.telephone(y, sr=SR)
     spec = np.abs(np.fft.rfft(tel)) / (len(tel) / 2)
     f = np.fft.rfftfreq(len(tel), 1 / SR)
     at = lambda hz: spec[np.argmin(np.abs(f - hz))]  # noqa: E731
     assert at(1000) > 0.2 and at(100) < 0.01 and at(6000) < 0.01
-    noisy = effects.add_noise(y, 5.0, rng)
+    noisy = effects.add_noise(y, snr_db=5.0, random_state=rng)
     assert 20 * np.log10(effects.rms(y) / effects.rms(noisy - y)) == pytest.approx(5.0, abs=1e-6)
-    for z in (tel, noisy, effects.reverb(y, SR, 0.8, rng), effects.mp3(y, SR, 32)):
+    for z in (tel, noisy, effects.reverb(y, sr=SR, rt60=0.8, random_state=rng),
+              effects.mp3(y, sr=SR, bitrate=32)):
         assert z.shape == y.shape and np.isfinite(z).all()
+
+
+def test_mp3_is_the_codecs_round_trip():
+    from mirbook.codecs import roundtrip
+
+    y = _three_tones()
+    np.testing.assert_array_equal(effects.mp3(y, sr=SR, bitrate=32),
+                                  roundtrip(y, sr=SR, codec="mp3", bitrate=32))
+
+
+def test_random_state_is_reproducible_and_advances_a_generator():
+    y = _three_tones()
+    a = effects.add_noise(y, snr_db=3.0, random_state=7)
+    assert np.array_equal(a, effects.add_noise(y, snr_db=3.0, random_state=7))
+    g = np.random.default_rng(7)
+    first = effects.add_noise(y, snr_db=3.0, random_state=g)
+    assert np.array_equal(first, a)
+    assert not np.array_equal(effects.add_noise(y, snr_db=3.0, random_state=g), a)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda y: effects.add_noise(y, snr_db=float("nan")), "snr_db"),
+    (lambda y: effects.add_noise(y, snr_db=0.0, kind="brown"), "kind"),
+    (lambda y: effects.add_noise(y, snr_db=0.0, random_state="x"), "random_state"),
+    (lambda y: effects.reverb(y, sr=SR, rt60=0.0), "rt60"),
+    (lambda y: effects.mp3(y, sr=SR, bitrate=0), "bitrate"),
+    (lambda y: effects.bandpass(y, sr=SR, low=3000, high=300), "low=3000"),
+    (lambda y: effects.mix(y, y[:, None], ratio_db=0.0), "background"),
+    (lambda y: effects.telephone(np.stack([y, y]), sr=SR), "mono"),
+    (lambda y: effects.normalize(y, peak=0.0), "peak"),
+    (lambda y: effects.pink_noise(0), "n=0"),
+])
+def test_effect_parameter_errors(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call(_three_tones())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -157,13 +202,13 @@ def _empty_path(monkeypatch, tmp_path, scripts=None):
 @pytest.mark.parametrize("engine", ["espeak-ng", "flite"])
 def test_missing_speech_engine_says_how_to_install(monkeypatch, tmp_path, engine):
     _empty_path(monkeypatch, tmp_path)
-    with pytest.raises(core.MissingToolError, match=f"apt-get install -y {engine}"):
+    with pytest.raises(MissingToolError, match=f"apt-get install -y {engine}"):
         speech.synthesize("hello", engine=engine)
 
 
 def test_missing_apt_get_says_how_to_install(monkeypatch, tmp_path):
     _empty_path(monkeypatch, tmp_path)
-    with pytest.raises(core.MissingToolError, match="apt-get install -y apt"):
+    with pytest.raises(MissingToolError, match="apt-get install -y apt"):
         debian_music.fetch("asc-music", cache=tmp_path / "cache")
 
 
@@ -176,11 +221,27 @@ def test_failed_download_is_reported_clearly(monkeypatch, tmp_path):
     assert "apt-get download asc-music failed" in msg
     assert "Unable to locate package" in msg and "apt-get update" in msg
     assert not list((tmp_path / "cache" / "debs").rglob("*.deb"))
+    assert isinstance(info.value, MirbookError)
 
 
-def test_unknown_package_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="not one of"):
-        debian_music.fetch("some-other-music", cache=tmp_path)
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda tmp: debian_music.fetch("some-other-music", cache=tmp), ParameterError, "not one of"),
+    (lambda tmp: debian_music.load_catalog(cache=tmp), CorpusError, "no catalogue"),
+    (lambda tmp: speech.sentences("xx", n=1), ParameterError, "unknown language 'xx'"),
+    (lambda tmp: speech.sentences("en", n=1000), ParameterError, "n=1000"),
+    (lambda tmp: speech.check_engine("festival"), ParameterError, "unknown speech engine"),
+    (lambda tmp: speech.synthesize("hi", engine="flite", language="fr"), ParameterError,
+     "English only"),
+])
+def test_source_errors(tmp_path, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(tmp_path)
+
+
+def test_plans_hold_no_absolute_path():
+    # the tiny plans (no download); the full plans are checked by every build (_check_plan)
+    for name in ("speech_music", "styles"):
+        core._check_plan(name, core.corpus_module(name).plan(tiny=True))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -200,13 +261,17 @@ def _check_records(folder: Path, manifest: dict):
 
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("corpora")
+    """Both tiny corpora, built once for this module (every test that reads them asks for this)."""
+    root = tmp_path_factory.mktemp("corpora")
+    for name in ("speech_music", "styles"):
+        core.build_one(name, tiny=True, root=root, jobs=2)
+    return root
 
 
 def test_tiny_speech_music(tiny_root):
     from mirbook.io import load_audio
 
-    path = core.build_one("speech_music", tiny=True, root=tiny_root, jobs=2)
+    path = core.build_one("speech_music", tiny=True, root=tiny_root, jobs=2)  # up to date
     manifest = json.loads(Path(path).read_text())
     assert not manifest["skipped"]
     recs = _check_records(path.parent, manifest)
@@ -226,7 +291,7 @@ def test_tiny_speech_music(tiny_root):
 
 
 def test_tiny_styles(tiny_root):
-    path = core.build_one("styles", tiny=True, root=tiny_root, jobs=2)
+    path = core.build_one("styles", tiny=True, root=tiny_root, jobs=2)  # up to date
     manifest = json.loads(Path(path).read_text())
     assert not manifest["skipped"]
     recs = _check_records(path.parent, manifest)

@@ -1,13 +1,12 @@
-"""mirbook.symbolic: DTW vs librosa, piano roll vs pretty_midi, MIDI round trip, alignment."""
+"""mirbook.symbolic: piano roll vs pretty_midi, MIDI round trip, score to MIDI, time warps."""
 
+import music21
 import numpy as np
+import pretty_midi
 import pytest
 
-librosa = pytest.importorskip("librosa")
-pretty_midi = pytest.importorskip("pretty_midi")
-
-from mirbook import symbolic  # noqa: E402
-from mirbook.datasets.core import MissingToolError  # noqa: E402
+from mirbook import scores, symbolic
+from mirbook.errors import MissingToolError, ParameterError
 
 
 def _notes(seed=0, n=40):
@@ -20,80 +19,12 @@ def _notes(seed=0, n=40):
 
 
 def _fluidsynth_or_skip():
-    from mirbook.datasets.synth import check_fluidsynth
+    from mirbook.synth import check_fluidsynth
 
     try:
         check_fluidsynth()
-    except MissingToolError as exc:
+    except MissingToolError as exc:  # a system library, not a Python dependency
         pytest.skip(str(exc))
-
-
-# ---- DTW ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("weights", [None, [2.0, 1.0, 1.0], [1.0, 1.5, 1.5]])
-def test_dtw_matches_librosa(weights):
-    r = np.random.default_rng(1)
-    for _ in range(15):
-        N, M = r.integers(1, 60, size=2)
-        C = r.random((N, M))
-        D, path = symbolic.dtw(C, weights=weights)
-        kw = {} if weights is None else {"weights_mul": np.asarray(weights)}
-        D_ref, wp = librosa.sequence.dtw(C=C, **kw)
-        np.testing.assert_allclose(D, D_ref, rtol=1e-12, atol=0)
-        np.testing.assert_array_equal(path, wp[::-1])
-
-
-def test_dtw_other_steps_and_additive_weights_match_librosa():
-    r = np.random.default_rng(2)
-    C = r.random((40, 55))
-    steps = np.array([[1, 1], [1, 2], [2, 1]])
-    D, path = symbolic.dtw(C, step_sizes=steps, weights_add=[0.0, 0.1, 0.1])
-    D_ref, wp = librosa.sequence.dtw(C=C, step_sizes_sigma=steps,
-                                     weights_add=np.array([0.0, 0.1, 0.1]))
-    np.testing.assert_allclose(D, D_ref, rtol=1e-12)
-    np.testing.assert_array_equal(path, wp[::-1])
-
-
-def test_dtw_ties_on_integer_costs_match_librosa():
-    C = np.random.default_rng(3).integers(0, 3, size=(30, 25)).astype(float)
-    D, path = symbolic.dtw(C)
-    D_ref, wp = librosa.sequence.dtw(C=C)
-    np.testing.assert_array_equal(D, D_ref)
-    np.testing.assert_array_equal(path, wp[::-1])
-
-
-def test_dtw_path_invariants():
-    r = np.random.default_rng(4)
-    X, Y = r.random((12, 70)), r.random((12, 90))
-    C = symbolic.cost_matrix(X, Y)
-    D, path = symbolic.dtw(C)
-    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (69, 89)
-    steps = np.diff(path, axis=0)
-    assert {tuple(s) for s in steps} <= {(1, 1), (0, 1), (1, 0)}
-    # the accumulated cost at the end is the sum of the costs along the path (unit weights)
-    assert np.isclose(D[-1, -1], C[path[:, 0], path[:, 1]].sum())
-    assert np.all(np.diff(D[0]) >= 0) and np.all(np.diff(D[:, 0]) >= 0)
-
-
-def test_dtw_identical_sequences_give_the_diagonal_at_zero_cost():
-    X = np.random.default_rng(5).random((12, 50))
-    D, path = symbolic.dtw(symbolic.cost_matrix(X, X))
-    np.testing.assert_array_equal(path, np.column_stack([np.arange(50), np.arange(50)]))
-    assert abs(D[-1, -1]) < 1e-9
-
-
-def test_dtw_rejects_bad_input():
-    with pytest.raises(ValueError, match="C: shape"):
-        symbolic.dtw(np.zeros(5))
-    with pytest.raises(ValueError, match="NaN"):
-        symbolic.dtw(np.array([[0.0, np.nan]]))
-    with pytest.raises(ValueError, match="one per step"):
-        symbolic.dtw(np.zeros((3, 3)), weights=[1.0, 1.0])
-    with pytest.raises(ValueError, match="move forward"):
-        symbolic.dtw(np.zeros((3, 3)), step_sizes=[[0, 0], [1, 1]])
-    with pytest.raises(ValueError, match="no warping path"):  # only diagonal steps, 3 x 5
-        symbolic.dtw(np.zeros((3, 5)), step_sizes=[[1, 1]])
 
 
 # ---- MIDI, piano roll, chroma ------------------------------------------------------------------
@@ -107,9 +38,9 @@ def test_piano_roll_matches_pretty_midi(fs):
     pm2 = symbolic.notes_to_midi(notes[30:], program=40)
     pm.instruments += pm2.instruments
     ref = pm.get_piano_roll(fs=fs)
-    ours = symbolic.piano_roll(pm, fs=fs, pitch_range=(0, 128))
+    ours = symbolic.piano_roll(pm, frame_rate=fs, pitch_range=(0, 128))
     np.testing.assert_array_equal(ours, ref)
-    np.testing.assert_array_equal(symbolic.piano_roll(notes, fs=fs), ref[21:109])
+    np.testing.assert_array_equal(symbolic.piano_roll(notes, frame_rate=fs), ref[21:109])
 
 
 def test_midi_round_trip_through_a_file(tmp_path):
@@ -138,10 +69,23 @@ def test_notes_to_chroma_and_validation():
         symbolic.piano_roll([[1.0, 0.5, 60]])
 
 
-def test_score_to_midi_follows_the_corpus_clock():
-    music21 = pytest.importorskip("music21")
-    from mirbook.datasets import scores
+@pytest.mark.parametrize("call,match", [
+    (lambda: symbolic.piano_roll([[0, 1, 60]], pitch_range=(60, 60)), "pitch_range"),
+    (lambda: symbolic.piano_roll([[0, 1, 60]], frame_rate=0), "frame_rate=0"),
+    (lambda: symbolic.notes_to_chroma([[0, 1, 60]], np.array([1.0, 0.5])), "increasing"),
+    (lambda: symbolic.notes_to_chroma([[0, 1, 60]], np.array([0.5]), weight="loud"), "weight"),
+    (lambda: symbolic.notes_to_chroma([[0, 1, 60]], np.array([0.5]), norm=3), "norm=3"),
+    (lambda: symbolic.notes_to_midi([[0, 1, 60]], program=128), "0..127"),
+    (lambda: symbolic.tempo_warp(duration=1.0, tempo_ratio=0), "tempo_ratio"),
+    (lambda: scores.TimeMap([0, 1], [1, 0]), "non-decreasing"),
+    (lambda: scores.TimeMap.from_tempo(0), "bpm"),
+])
+def test_parameter_errors(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
 
+
+def test_score_to_midi_follows_the_corpus_clock():
     score = music21.corpus.parse("bach/bwv269")
     pm = symbolic.score_to_midi(score, bpm=90)
     ev = scores.score_events(scores.expand(score), bpm=90)
@@ -157,11 +101,11 @@ def test_score_to_midi_follows_the_corpus_clock():
     assert f"{ts.numerator}/{ts.denominator}" == scores.time_signature(score)
 
 
-# ---- time warps and alignment ------------------------------------------------------------------
+# ---- time maps ------------------------------------------------------------------
 
 
 def test_tempo_warp_and_inverse():
-    w = symbolic.tempo_warp(10.0, tempo_ratio=1.25, rubato=0.2, period=2.5)
+    w = symbolic.tempo_warp(duration=10.0, tempo_ratio=1.25, rubato=0.2, period=2.5)
     t = np.linspace(0, 10, 101)
     assert np.all(np.diff(w(t)) > 0)
     # over whole periods, the mean of 1 / (1 + a sin) is 1 / sqrt(1 - a^2)
@@ -169,28 +113,11 @@ def test_tempo_warp_and_inverse():
     np.testing.assert_allclose(w.inverse()(w(t)), t, atol=1e-9)
 
 
-def test_alignment_error():
-    e = symbolic.alignment_error([0, 1, 2, 3], [0.02, 1.0, 2.2, 3.06])
-    assert e["max"] == pytest.approx(0.2) and e["median"] == pytest.approx(0.04)
-    assert e["within_50ms"] == 0.5 and e["within_100ms"] == 0.75
-    with pytest.raises(ValueError, match="same"):
-        symbolic.alignment_error([0, 1], [0])
+def test_time_map_extrapolates_with_the_end_slopes():
+    w = scores.TimeMap([0, 1, 2], [0, 2, 3])
+    np.testing.assert_allclose(w([-1.0, 3.0]), [-2.0, 4.0])
+    tm = scores.TimeMap.from_tempo(60, [(1.0, 2.0, 3.0)])
+    np.testing.assert_allclose(tm([5.0]), [7.0])  # back to the base tempo after the fermata
+    np.testing.assert_allclose(tm.inverse()(tm([0.5, 1.5, 5.0])), [0.5, 1.5, 5.0])
 
 
-def test_align_recovers_a_time_warp():
-    """A chorale excerpt at tempo A, and the same notes faster with rubato, aligned by DTW."""
-    pytest.importorskip("music21")
-    _fluidsynth_or_skip()
-    sr = 22050
-    notes = symbolic.midi_to_notes(symbolic.score_to_midi("bach/bwv269", bpm=80))
-    score = notes[notes[:, 1] <= 10.0]
-    warp = symbolic.tempo_warp(score[:, 1].max(), tempo_ratio=1.3, rubato=0.15, period=3.0)
-    y = symbolic.render(symbolic.warp_notes(score, warp), sr, program=0)
-    al = symbolic.align(score, y, sr, hop_length=512)
-    onsets = np.unique(score[:, 0])
-    err = symbolic.alignment_error(warp(onsets), al(onsets))
-    assert err["median"] < 0.05, err
-    assert err["within_100ms"] >= 0.9, err
-    # the path is monotone and spans both files
-    assert np.all(np.diff(al.path, axis=0) >= 0)
-    assert tuple(al.path[-1]) == (al.C.shape[0] - 1, al.C.shape[1] - 1)

@@ -8,6 +8,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from mirbook import tagging
+from mirbook.errors import ParameterError
 
 
 def test_tag_matrix_matches_multilabelbinarizer():
@@ -21,11 +22,20 @@ def test_tag_matrix_matches_multilabelbinarizer():
     assert list(tags2) == ["live", "rock"] and Y2.tolist() == [[1, 1], [0, 0]]
 
 
-def test_tag_matrix_errors():
-    with pytest.raises(TypeError, match=r"tag_lists\[1\]"):
-        tagging.tag_matrix([["a"], [3]])
-    with pytest.raises(ValueError, match="duplicates"):
-        tagging.tag_matrix([["a"]], tags=["a", "a"])
+@pytest.mark.parametrize(
+    "labels, tags, match",
+    [
+        ([["a"], [3]], None, r"labels\[1\]: expected strings"),
+        ([["a"], 3], None, r"labels\[1\]: expected a list"),
+        ("rock;jazz", None, "labels: expected one tag list per clip"),
+        ([["a"]], ["a", "a"], "tags: the vocabulary has duplicates"),
+        ([["a"]], "ab", "tags: expected a sequence of strings"),
+        ([["a"]], ["a", 1], "tags: expected a sequence of strings"),
+    ],
+)
+def test_tag_matrix_errors(labels, tags, match):
+    with pytest.raises(ParameterError, match=match):
+        tagging.tag_matrix(labels, tags=tags)
 
 
 def test_select_tags():
@@ -36,10 +46,23 @@ def test_select_tags():
                                                                                    True]
     assert tagging.select_tags(Y_tr, Y_te, min_train=3, min_test=2).tolist() == [False, False,
                                                                                    False]
-    with pytest.raises(ValueError, match="0/1"):
-        tagging.select_tags(np.array([[2]]))
-    with pytest.raises(ValueError, match="tags"):
-        tagging.select_tags(Y_tr, Y_te[:, :2])
+
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        ((np.array([[2]]),), {}, "Y_train: expected 0/1"),
+        ((np.array([1, 0]),), {}, "Y_train: expected a"),
+        ((np.ones((3, 3)), np.ones((3, 2))), {}, "Y_test: 2 tags"),
+        ((np.ones((3, 3)), np.full((3, 3), 0.5)), {}, "Y_test: expected 0/1"),
+        ((np.ones((3, 3)),), dict(min_train=-1), "min_train"),
+        ((np.ones((3, 3)), np.ones((3, 3))), dict(min_test=1.5), "min_test"),
+    ],
+)
+def test_select_tags_errors(args, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        tagging.select_tags(*args, **kwargs)
 
 
 def test_tag_table_matches_sklearn_and_skips_undefined_tags():
@@ -49,7 +72,7 @@ def test_tag_table_matches_sklearn_and_skips_undefined_tags():
     S = Y + rng.normal(0, 0.8, Y.shape)
     with warnings.catch_warnings():
         warnings.simplefilter("error")              # no UndefinedMetricWarning
-        t = tagging.tag_table(Y, S, list("abcde"))
+        t = tagging.tag_table(Y, S, tags=list("abcde"))
     for j, tag in enumerate("abcde"):
         if j == 3:
             assert np.isnan(t.loc[tag, "roc_auc"]) and np.isnan(t.loc[tag, "pr_auc"])
@@ -64,15 +87,63 @@ def test_tag_table_matches_sklearn_and_skips_undefined_tags():
     assert m["pr_auc"] == pytest.approx(
         average_precision_score(Y[:, ok], S[:, ok], average="macro"))
     assert m["prevalence"] == pytest.approx(Y[:, ok].mean())
+    scores, info = tagging.evaluate(Y, S, tags=list("abcde"), return_info=True)
+    assert scores == m
+    assert info["table"].equals(t)
+    assert tagging.evaluate(Y, S) == m
 
 
-def test_tag_table_errors():
-    Y = np.array([[1, 0], [0, 1]])
-    with pytest.raises(ValueError, match="shape"):
-        tagging.tag_table(Y, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="NaN"):
-        tagging.tag_table(Y, np.array([[np.nan, 0], [0, 1]]))
-    with pytest.raises(ValueError, match="tag names"):
-        tagging.tag_table(Y, np.zeros((2, 2)), ["a"])
-    with pytest.raises(ValueError, match="matrix"):
-        tagging.tag_table(np.array([1, 0]), np.array([0.1, 0.2]))
+Y2 = np.array([[1, 0], [0, 1]])
+
+
+@pytest.mark.parametrize(
+    "Y_true, Y_score, tags, match",
+    [
+        (Y2, np.zeros((2, 3)), None, r"Y_score: shape \(2, 3\), expected \(2, 2\)"),
+        (Y2, np.array([[np.nan, 0], [0, 1]]), None, "Y_score: 1 NaN"),
+        (Y2, np.zeros((2, 2)), ["a"], "tags: 1 tag names for 2 columns"),
+        (np.array([1, 0]), np.array([0.1, 0.2]), None, "Y_true: expected a .* matrix"),
+        (np.array([[0.5, 1]]), np.zeros((1, 2)), None, "Y_true: expected 0/1"),
+        (Y2, np.full((2, 2), "x"), None, "Y_score: expected real numbers"),
+    ],
+)
+@pytest.mark.parametrize("func", [tagging.tag_table, tagging.evaluate, tagging.validate])
+def test_tag_table_errors(func, Y_true, Y_score, tags, match):
+    with pytest.raises(ParameterError, match=match):
+        func(Y_true, Y_score, tags=tags)
+
+
+def test_macro_scores_needs_a_table():
+    with pytest.raises(ParameterError, match="table"):
+        tagging.macro_scores({"roc_auc": [1.0]})
+
+
+def test_make_model_is_standardised_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)) * [1.0, 100.0, 0.01]
+    Y = (X[:, :2] * [1.0, 0.01] > 0).astype(int)
+    multi = tagging.make_model(multi_label=True).fit(X, Y)
+    assert isinstance(multi.steps[-1][1], OneVsRestClassifier)
+    assert multi.predict_proba(X).shape == (40, 2)
+    single = tagging.make_model(C=1.0).fit(X, Y[:, 0])
+    clf = single.steps[-1][1]
+    assert isinstance(clf, LogisticRegression) and clf.C == 1.0
+    assert single.predict_proba(X).shape == (40, 2)
+    # the same scores as the pipeline written out by hand
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    ref = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000))
+    np.testing.assert_allclose(tagging.make_model().fit(X, Y[:, 1]).predict_proba(X),
+                               ref.fit(X, Y[:, 1]).predict_proba(X))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"C": 0}, "C must be positive"),
+                                           ({"C": float("nan")}, "C"),
+                                           ({"max_iter": 0}, "max_iter")])
+def test_make_model_errors(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        tagging.make_model(**kwargs)

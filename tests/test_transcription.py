@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mirbook import transcription as tr
+from mirbook.errors import ParameterError
 
 SR, HOP = 22050, 512
 STEP = HOP / SR
@@ -97,7 +98,7 @@ def test_multipitch_frames():
     t, f = tr.multipitch_frames(notes, np.arange(0, 0.06, 0.01))
     assert [len(x) for x in f] == [1, 1, 2, 2, 1, 0]
     np.testing.assert_allclose(f[2], mir_eval.util.midi_to_hz(np.array([60, 64])))
-    s = tr.evaluate_frames(notes, [[0.0, 0.05, 60]], hop=0.01)
+    s = tr.evaluate_frames(notes, [[0.0, 0.05, 60]], time_step=0.01)
     assert s["Precision"] == pytest.approx(1.0)
     assert s["Recall"] == pytest.approx(5 / 7)
 
@@ -112,10 +113,19 @@ def test_multipitch_frames():
         (dict(H=np.ones((2, 5)), pitches=[60, 61], frame_times=np.arange(4)), "frame_times"),
         (dict(H=np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=HOP, threshold=0.1,
               threshold_off=0.5), "threshold_off"),
+        (dict(H=np.full((2, 5), np.nan), pitches=[60, 61], sr=SR, hop_length=HOP), "H: 10 NaN"),
+        (dict(H=np.ones((2, 0)), pitches=[60, 61], sr=SR, hop_length=HOP), "H: empty"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=0), "hop_length"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], frame_times=[0, 1, 1, 2, 3]),
+         "strictly increasing"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=HOP, threshold=-1),
+         "threshold"),
+        (dict(H=np.ones((2, 5)), pitches=[60, 61], sr=SR, hop_length=HOP, min_duration=np.nan),
+         "min_duration"),
     ],
 )
 def test_activations_validation(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ParameterError, match=match):
         tr.activations_to_notes(**kwargs)
 
 
@@ -127,8 +137,33 @@ def test_activations_validation(kwargs, match):
         ([[-1.0, 1.0, 60]], "negative onset"),
         ([[0.0, 1.0, 200]], r"\[0, 127\]"),
         ([[0.0, np.nan, 60]], "NaN"),
+        ([["a", "b", "c"]], "array of numbers"),
     ],
 )
 def test_note_validation(notes, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ParameterError, match="ref_notes: .*" + match):
         tr.evaluate(notes, [[0.0, 1.0, 60]])
+    with pytest.raises(ParameterError, match="est_notes: .*" + match):
+        tr.evaluate_frames([[0.0, 1.0, 60]], notes)
+    with pytest.raises(ParameterError, match="notes: .*" + match):
+        tr.validate(notes)
+
+
+@pytest.mark.parametrize(
+    "func, kwargs, match",
+    [
+        (tr.evaluate, dict(onset_tolerance=-0.1), "onset_tolerance"),
+        (tr.evaluate, dict(pitch_tolerance=np.inf), "pitch_tolerance"),
+        (tr.evaluate_frames, dict(time_step=0.0), "time_step"),
+        (tr.evaluate_frames, dict(duration=-1.0), "duration"),
+    ],
+)
+def test_evaluate_parameter_errors(func, kwargs, match):
+    ref = [[0.0, 1.0, 60]]
+    with pytest.raises(ParameterError, match=match):
+        func(ref, ref, **kwargs)
+
+
+def test_multipitch_times_validation():
+    with pytest.raises(ParameterError, match="times: expected a 1-d"):
+        tr.multipitch_frames([[0.0, 1.0, 60]], np.zeros((2, 2)))

@@ -10,7 +10,7 @@ import pytest
 import scipy.signal
 
 from mirbook import transforms as T
-from mirbook.io import AudioFileError
+from mirbook.errors import AudioFileError, ParameterError
 from mirbook.signal import snr_db, tone
 
 SR = 22050
@@ -79,7 +79,7 @@ def test_stft_pure_tone_right_bin():
     n_fft = 2048
     for k in (10, 41, 300):
         f = k * SR / n_fft
-        S = np.abs(T.stft(tone(f, SR, 1.0), n_fft=n_fft, hop_length=512))
+        S = np.abs(T.stft(tone(f, sr=SR, duration=1.0), n_fft=n_fft, hop_length=512))
         assert np.all(S[:, 2:-2].argmax(axis=0) == k)
 
 
@@ -117,7 +117,7 @@ def test_time_shift_by_one_hop_shifts_frames(noise):
 def test_filter_bank_view_matches_stft():
     """|X[k]| of a complex exponential at f equals the k-th filter's response at f."""
     n_fft, over = 64, 8
-    freqs, H = T.filter_bank_view(n_fft, bins=[5, 12], oversample=over)
+    freqs, H = T.filter_bank_view(n_fft=n_fft, bins=[5, 12], oversample=over)
     assert H.shape == (2, over * n_fft // 2 + 1)
     j = 5 * over + 3  # a grid frequency between bins 5 and 6
     n = np.arange(n_fft)
@@ -131,17 +131,18 @@ def test_filter_bank_view_matches_stft():
 
 
 def test_gabor_window():
-    w = T.gabor_window(1024, 100.0)
+    w = T.gabor_window(n_fft=1024, sigma=100.0)
     assert np.allclose(w, scipy.signal.windows.gaussian(1024, 100.0, sym=False))
-    S = T.stft(tone(1000.0, SR, 1.0), n_fft=1024, window=w)
+    S = T.stft(tone(1000.0, sr=SR, duration=1.0), n_fft=1024, window=w)
     assert S.shape[0] == 513
     with pytest.raises(ValueError, match="sigma"):
-        T.gabor_window(1024, 0)
+        T.gabor_window(n_fft=1024, sigma=0)
 
 
 def test_instantaneous_frequency_pure_tone():
     f0 = 441.3  # between bins
-    freqs, mags = T.instantaneous_frequency(tone(f0, SR, 1.0), SR, n_fft=2048, hop_length=256)
+    freqs, mags = T.instantaneous_frequency(tone(f0, sr=SR, duration=1.0), sr=SR, n_fft=2048,
+                                            hop_length=256)
     k = mags[:, 10:-10].argmax(axis=0)
     est = freqs[k, np.arange(10, freqs.shape[1] - 10)]
     assert np.allclose(est, f0, atol=0.05)
@@ -183,14 +184,15 @@ def test_window_sumsquare_and_nola():
         ours = T.window_sumsquare(window="hann", n_frames=9, **kw)
         ref = librosa.filters.window_sumsquare(window="hann", n_frames=9, **kw)
         assert np.allclose(ours, ref, atol=1e-6)
-    assert T.nola_ok("hann", 2048, 512)
-    assert T.nola_ok("hann", 2048, 1024)
-    assert not T.nola_ok("boxcar", 2048, 1024, win_length=512)
-    assert T.cola_ok("hann", 1024, 512) and T.cola_ok("hann", 1024, 256)
-    assert not T.cola_ok("hann", 1024, 384)
-    assert T.cola_ok("hann", 1024, 256, squared=True)
+    assert T.nola_ok(window="hann", n_fft=2048, hop_length=512)
+    assert T.nola_ok(window="hann", n_fft=2048, hop_length=1024)
+    assert not T.nola_ok(window="boxcar", n_fft=2048, hop_length=1024, win_length=512)
+    assert T.cola_ok(window="hann", n_fft=1024, hop_length=512)
+    assert T.cola_ok(n_fft=1024, hop_length=256)
+    assert not T.cola_ok(window="hann", n_fft=1024, hop_length=384)
+    assert T.cola_ok(window="hann", n_fft=1024, hop_length=256, squared=True)
     for n_fft, hop in [(256, 64), (256, 100), (255, 128)]:
-        assert T.nola_ok("hann", n_fft, hop) == scipy.signal.check_NOLA(
+        assert T.nola_ok(window="hann", n_fft=n_fft, hop_length=hop) == scipy.signal.check_NOLA(
             "hann", n_fft, n_fft - hop)
 
 
@@ -215,13 +217,13 @@ def test_phase_reconstruction(chords):
     y = chords[0].astype(np.float64)
     S = T.stft(y, n_fft=1024, hop_length=256)
     kw = dict(n_fft=1024, hop_length=256, length=y.size)
-    assert snr_db(y, T.phase_reconstruction(np.abs(S), "true", reference=S, **kw)) > 100
+    assert snr_db(y, T.phase_reconstruction(np.abs(S), phase="true", reference=S, **kw)) > 100
     for phase in ("zero", "random"):
-        y_hat = T.phase_reconstruction(np.abs(S), phase, **kw)
+        y_hat = T.phase_reconstruction(np.abs(S), phase=phase, **kw)
         sc = T.spectral_convergence(np.abs(S), np.abs(T.stft(y_hat, n_fft=1024, hop_length=256)))
         assert sc > 0.2  # inconsistent: the magnitude of the result is far from the target
     with pytest.raises(ValueError, match="reference"):
-        T.phase_reconstruction(np.abs(S), "true", **kw)
+        T.phase_reconstruction(np.abs(S), phase="true", **kw)
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.99])
@@ -229,8 +231,9 @@ def test_griffin_lim_converges_like_librosa(chords, momentum):
     y = chords[0][: 2 * SR]
     kw = dict(hop_length=256, n_fft=1024)
     S = np.abs(T.stft(y, **kw))
-    y_hat, sc = T.griffin_lim(S, n_iter=32, momentum=momentum, random_state=0,
-                              return_convergence=True, **kw)
+    y_hat, info = T.griffin_lim(S, n_iter=32, momentum=momentum, random_state=0,
+                                return_info=True, **kw)
+    sc = info["convergence"]
     assert sc.shape == (33,)
     if momentum == 0:  # classic GL never increases the inconsistency
         assert np.all(np.diff(sc) <= 1e-6)
@@ -240,8 +243,8 @@ def test_griffin_lim_converges_like_librosa(chords, momentum):
     sc_ref = T.spectral_convergence(S, np.abs(librosa.stft(ref, **kw)))
     assert abs(sc[-1] - sc_ref) < 0.005
     if momentum > 0:  # fast GL beats classic GL at equal iterations
-        _, sc0 = T.griffin_lim(S, n_iter=32, random_state=0, return_convergence=True, **kw)
-        assert sc[-1] < sc0[-1]
+        _, info0 = T.griffin_lim(S, n_iter=32, random_state=0, return_info=True, **kw)
+        assert sc[-1] < info0["convergence"][-1]
 
 
 def test_spectral_convergence():
@@ -261,27 +264,15 @@ def test_cqt_frequencies_equal_librosa():
     for fmin, n, bpo in [(None, 84, 12), (55.0, 100, 24), (27.5, 88 * 3, 36)]:
         ref = librosa.cqt_frequencies(n, fmin=fmin or librosa.note_to_hz("C1"),
                                       bins_per_octave=bpo)
-        assert np.allclose(T.cqt_frequencies(n, fmin, bpo), ref, rtol=1e-12)
-
-
-def _per_bin_agreement(ours, ref):
-    """Relative error after one least-squares scale factor per bin, and dB correlation."""
-    a, b = np.abs(ours).astype(float), np.abs(ref).astype(float)
-    n = min(a.shape[-1], b.shape[-1])
-    a, b = a[:, :n], b[:, :n]
-    s = (a * b).sum(1) / (a * a).sum(1)
-    rel = np.linalg.norm(s[:, None] * a - b, axis=1) / np.linalg.norm(b, axis=1)
-    da = librosa.amplitude_to_db(a, ref=np.max, top_db=80)
-    db = librosa.amplitude_to_db(b, ref=np.max, top_db=80)
-    corr = np.array([np.corrcoef(x, z)[0, 1] for x, z in zip(da, db)])
-    return rel, corr
+        assert np.allclose(T.cqt_frequencies(n_bins=n, fmin=fmin, bins_per_octave=bpo), ref,
+                           rtol=1e-12)
 
 
 def test_cqt_agrees_with_librosa(chords):
     y = chords[0]
     C = T.cqt(y, sr=SR)
     assert C.shape == (84, 1 + y.size // 512) and C.dtype == np.complex64
-    rel, corr = _per_bin_agreement(C, librosa.cqt(y, sr=SR))
+    rel, corr = T.per_bin_agreement(C, librosa.cqt(y, sr=SR))
     assert np.median(rel) < 0.05 and np.percentile(rel, 90) < 0.1
     assert np.median(corr) > 0.99 and np.percentile(corr, 10) > 0.95
     # multirate == one full-rate pass, up to the resampling filter
@@ -295,7 +286,7 @@ def test_cqt_pure_tones_peak_in_same_bin_as_librosa(bpo):
     n_bins = 7 * bpo
     for midi in (33, 45, 60, 69, 81, 95):
         f = 440.0 * 2 ** ((midi - 69) / 12)
-        y = tone(f, SR, 1.0, dtype=np.float32)
+        y = tone(f, sr=SR, duration=1.0, dtype=np.float32)
         ours = np.abs(T.cqt(y, sr=SR, n_bins=n_bins, bins_per_octave=bpo)[:, 20])
         ref = np.abs(librosa.cqt(y, sr=SR, n_bins=n_bins, bins_per_octave=bpo)[:, 20])
         k = (midi - 24) * bpo // 12
@@ -309,11 +300,11 @@ def test_cqt_rejects_bins_above_nyquist():
 
 
 def test_log_frequency_spectrogram():
-    S = np.abs(T.stft(tone(440.0, SR, 1.0), n_fft=4096))
-    P = T.log_frequency_matrix(SR, 4096)
+    S = np.abs(T.stft(tone(440.0, sr=SR, duration=1.0), n_fft=4096))
+    P = T.log_frequency_matrix(sr=SR, n_fft=4096)
     assert P.shape == (84, 2049)
     assert np.all(P.sum(axis=1) >= 1)  # no empty band
-    S_log = T.log_frequency_spectrogram(S, SR, 4096)
+    S_log = T.log_frequency_spectrogram(S, sr=SR, n_fft=4096)
     assert S_log.shape == (84, S.shape[1])
     assert np.all(S_log[:, 2:-2].argmax(axis=0) == 45)  # A4
 
@@ -349,41 +340,107 @@ def test_chroma_agrees_with_librosa_cqt_chroma(chords):
 # ------------------------------------------------------------------------------------------
 
 
-def test_input_validation():
-    y = np.zeros(4096, dtype=np.float32)
-    bad = y.copy()
-    bad[100] = np.nan
-    with pytest.raises(AudioFileError, match="NaN"):
-        T.stft(bad)
-    with pytest.raises(AudioFileError, match="shorter than n_fft=2048"):
-        T.stft(y[:1000])
-    with pytest.raises(AudioFileError, match="shorter than n_fft"):
-        T.stft(y[:1000], center=False)
-    with pytest.raises(AudioFileError, match="zero-length"):
-        T.stft(np.zeros(0, np.float32))
-    with pytest.raises(AudioFileError, match="float32 or float64"):
-        T.stft(np.zeros(4096, np.int16))
-    for kw, name in [(dict(hop_length=0), "hop_length"), (dict(hop_length=-5), "hop_length"),
-                     (dict(hop_length=1.5), "hop_length"), (dict(n_fft=0), "n_fft"),
-                     (dict(win_length=4096), "win_length"), (dict(pad_mode="wrap"), "pad_mode")]:
-        with pytest.raises(ValueError, match=name):
-            T.stft(y, **kw)
-    S = T.stft(y)
-    with pytest.raises(ValueError, match="n_fft"):
-        T.istft(S, n_fft=1024)
-    with pytest.raises(ValueError, match="complex"):
-        T.istft(np.abs(S))
-    with pytest.raises(ValueError, match="complex"):
-        T.griffin_lim(S)
-    with pytest.raises(ValueError, match="momentum"):
-        T.griffin_lim(np.abs(S), momentum=-1)
-    with pytest.raises(AudioFileError, match="NaN"):
-        T.cqt(bad, sr=SR)
-    with pytest.raises(AudioFileError, match="absurd"):
-        T.cqt(y, sr=10)
-    with pytest.raises(ValueError, match="hop_length"):
-        T.cqt(y, sr=SR, hop_length=0)
-    with pytest.raises(ValueError, match="fmin"):
-        T.cqt(y, sr=SR, fmin=-1.0)
-    with pytest.raises(ValueError, match="n_chroma"):
-        T.chroma_from_cqt(np.ones((84, 3)), bins_per_octave=12, n_chroma=5)
+_Y = np.zeros(4096, dtype=np.float32)
+_BAD = _Y.copy()
+_BAD[100] = np.nan
+_S = T.stft(_Y)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: T.stft(_BAD), "NaN"),
+    (lambda: T.stft(_Y[:1000]), "shorter than n_fft=2048"),
+    (lambda: T.stft(_Y[:1000], center=False), "shorter than n_fft"),
+    (lambda: T.stft(np.zeros(0, np.float32)), "zero-length"),
+    (lambda: T.stft(np.zeros(4096, np.int16)), "float32 or float64"),
+    (lambda: T.cqt(_BAD, sr=SR), "NaN"),
+], ids=["nan", "short", "short-uncentred", "empty", "int16", "cqt-nan"])
+def test_audio_errors(call, match):
+    with pytest.raises(AudioFileError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: T.stft(_Y, hop_length=0), "hop_length"),
+    (lambda: T.stft(_Y, hop_length=-5), "hop_length"),
+    (lambda: T.stft(_Y, hop_length=1.5), "hop_length"),
+    (lambda: T.stft(_Y, n_fft=0), "n_fft"),
+    (lambda: T.stft(_Y, win_length=4096), "win_length"),
+    (lambda: T.stft(_Y, pad_mode="wrap"), "pad_mode"),
+    (lambda: T.istft(_S, n_fft=1024), "n_fft"),
+    (lambda: T.istft(np.abs(_S)), "complex"),
+    (lambda: T.griffin_lim(_S), "complex"),
+    (lambda: T.griffin_lim(np.abs(_S), momentum=-1), "momentum"),
+    (lambda: T.cqt(_Y, sr=10), "absurd"),
+    (lambda: T.cqt(_Y, sr=SR, hop_length=0), "hop_length"),
+    (lambda: T.cqt(_Y, sr=SR, fmin=-1.0), "fmin"),
+    (lambda: T.chroma_from_cqt(np.ones((84, 3)), bins_per_octave=12, n_chroma=5), "n_chroma"),
+    (lambda: T.spectral_convergence(np.ones((3, 4)), np.ones((3, 2))), "shapes"),
+])
+def test_parameter_errors(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_positional_parameters_are_refused():
+    with pytest.raises(TypeError):
+        T.cqt_frequencies(84)
+    with pytest.raises(TypeError):
+        T.nola_ok("hann", 2048, 512)
+
+
+# ------------------------------------------------------------------------------------------
+# Measures the chapters report
+# ------------------------------------------------------------------------------------------
+
+def test_peaks_resolved():
+    dip = np.array([0.0, 1.0, 0.69, 0.8, 0.0])
+    assert not T.peaks_resolved(dip, (1, 3))        # 0.69 > 0.8 / sqrt(2) = 0.566
+    assert not T.peaks_resolved(np.array([0.0, 1.0, 0.6, 0.8, 0.0]), (1, 3))
+    assert T.peaks_resolved(np.array([0.0, 1.0, 0.56, 0.8, 0.0]), (1, 3))
+    assert not T.peaks_resolved(np.array([1.0, 0.0, 1.0]), (0, 1))   # adjacent: never
+    assert not T.peaks_resolved(np.array([1.0, 0.0, 1.0]), (2, 2))   # one bin: never
+    # the chapter's case: 440 and 460 Hz resolved by a 4096-point window, not by 1024
+    t = np.arange(SR) / SR
+    y = np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 460 * t)
+    for n_fft, expected in [(1024, False), (4096, True)]:
+        col = np.abs(T.stft(y, n_fft=n_fft, hop_length=n_fft // 8))[:, 10]
+        ij = (round(440 * n_fft / SR), round(460 * n_fft / SR))
+        assert T.peaks_resolved(col, ij) is expected
+
+
+def test_phase_prediction_error_tone_noise():
+    rng = np.random.default_rng(0)
+    e_tone = T.phase_prediction_error(tone(440.0, sr=SR, duration=1.0), sr=SR)
+    e_noise = T.phase_prediction_error(rng.standard_normal(SR), sr=SR)
+    assert e_tone < 0.05 and 0.5 < e_noise < np.pi / 2 + 0.1
+    # same result in float32 and independent of the level
+    y32 = (0.1 * tone(440.0, sr=SR, duration=1.0)).astype(np.float32)
+    assert abs(T.phase_prediction_error(y32, sr=SR) - e_tone) < 0.01
+
+
+def test_per_bin_agreement_ignores_a_gain_per_bin():
+    R = np.abs(np.random.default_rng(0).standard_normal((5, 60))) + 0.1
+    gains = np.arange(1, 6, dtype=float)[:, None]
+    rel, corr = T.per_bin_agreement(gains * R, R)
+    assert rel.shape == corr.shape == (5,)
+    assert np.all(rel < 1e-12) and np.all(corr > 0.99)
+    noisy = R + 0.5 * np.random.default_rng(1).random(R.shape)
+    rel2, _ = T.per_bin_agreement(noisy, R)
+    assert np.all(rel2 > 0.05)
+    # frames cut to the shorter matrix
+    assert T.per_bin_agreement(R, R[:, :40])[0].shape == (5,)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: T.peaks_resolved(np.ones(5), (3, 1)), "peaks"),
+    (lambda: T.peaks_resolved(np.ones(5), (1, 9)), "peaks"),
+    (lambda: T.peaks_resolved(np.ones(5), 3), "peaks"),
+    (lambda: T.peaks_resolved(-np.ones(5), (1, 3)), "x"),
+    (lambda: T.phase_prediction_error(_Y, sr=SR, hop_length=0), "hop_length"),
+    (lambda: T.phase_prediction_error(np.zeros((2, 4096)), sr=SR), "mono"),
+    (lambda: T.per_bin_agreement(np.ones((3, 4)), np.ones((2, 4))), "bins"),
+    (lambda: T.per_bin_agreement(np.ones((3, 4)), np.ones((3, 4)), top_db=-1), "top_db"),
+], ids=["order", "range", "not-a-pair", "negative", "hop", "stereo", "bins", "top_db"])
+def test_measure_parameter_errors(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()

@@ -8,16 +8,21 @@
     >>> records = datasets.load("chorales", split="train")        # doctest: +SKIP
 
 The corpora (``chorales``, ``piano``, ``speech_music``, ``styles``, ``mood``) are described in the
-book's *Datasets* page (``book/datasets.md``); the machinery is in :mod:`mirbook.datasets.core`.
-Nothing heavy (music21, torch, FluidSynth) is imported until it is used.
+book's *Datasets* page (``book/datasets.md``); the machinery and the corpus protocol are in
+:mod:`mirbook.datasets.core`, the shared render pipelines in :mod:`mirbook.datasets.helpers`, and
+the module a new corpus copies is :mod:`mirbook.datasets.template`. This package holds corpora
+only: what they use (:mod:`mirbook.synth`, :mod:`mirbook.scores`, :mod:`mirbook.effects`) is
+library code, and the library never imports this package. Nothing heavy (music21, torch,
+FluidSynth) is imported until it is used.
 """
 
 from importlib import import_module
 
 _EXPORTS = {
-    "build": "core", "load": "core", "info": "core", "TorchDataset": "core", "CORPORA": "core",
-    "Item": "core", "assign_split": "core", "check_disjoint": "core", "require_tool": "core",
-    "MissingToolError": "core", "read_manifest": "core", "SPLITS": "core",
+    "build": "core", "load": "core", "info": "core", "verify": "core", "TorchDataset": "core",
+    "CORPORA": "core", "Item": "core", "SkipItem": "core", "assign_split": "core",
+    "check_disjoint": "core", "require_tool": "core", "register": "core",
+    "MissingToolError": "core", "CorpusError": "core", "read_manifest": "core", "SPLITS": "core",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,7 +9,7 @@ the very note list the synthesizer played:
 - ``labels/<id>.notes.txt``: ``onset offset frequency_hz`` (mir_eval transcription format);
 - ``labels/<id>.chords.lab``: one Harte chord per beat (``C:maj``, ``A:min``, ``G:7``, ``N``...),
   from :meth:`music21.stream.Score.chordify` and template matching
-  (:func:`mirbook.datasets.scores.beat_chords`);
+  (:func:`mirbook.scores.beat_chords`);
 - ``labels/<id>.beats.txt`` and ``labels/<id>.downbeats.txt``: times in seconds, one per line;
 - the key (``"F major"``, mir_eval format) in the record's labels.
 
@@ -29,11 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, Item, SkipItem
+from mirbook.config import SR
+from mirbook.datasets.core import Item, SkipItem
 
 NAME = "chorales"
 DESCRIPTION = "Bach chorales (music21) rendered with GM ensembles: notes, beat chords, key, beats"
 VERSION = 1
+RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 #: Ensembles: General MIDI program of soprano, alto, tenor, bass (extra parts reuse the last).
 ENSEMBLES = {
@@ -74,12 +76,12 @@ def chorale_list():
     return out
 
 
-def group_of(bwv, title):
+def group_of(*, bwv, title):
     """Split group of a chorale: its hymn title when known, else its BWV number."""
     return f"chorale:{_slug(title)}" if title else f"chorale:bwv{bwv}"
 
 
-def plan(tiny: bool = False):
+def plan(*, tiny):
     """The chorales to render: Riemenschneider 1..N_FULL (4 short ones, one per split, if tiny)."""
     rows = chorale_list()
     if tiny:
@@ -95,7 +97,7 @@ def plan(tiny: bool = False):
         ensemble = sorted(ENSEMBLES)[int(r.integers(len(ENSEMBLES)))]
         items.append(Item(
             id=f"r{num:03d}-bwv{bwv}",
-            group=group_of(bwv, title),
+            group=group_of(bwv=bwv, title=title),
             seed=seed,
             params={
                 "source": fn, "bwv": bwv, "riemenschneider": num, "title": title,
@@ -111,9 +113,10 @@ def plan(tiny: bool = False):
 
 
 def check():
-    from mirbook.datasets.synth import check_fluidsynth
+    """FluidSynth is needed (:func:`mirbook.synth.check_fluidsynth`)."""
+    from mirbook.synth import check_fluidsynth
 
-    check_fluidsynth(NAME)
+    check_fluidsynth(corpus=NAME)
 
 
 def parse(source):
@@ -127,17 +130,15 @@ def parse(source):
 
 
 def render(item, root: Path):
-    from mirbook.datasets import scores, synth
-    from mirbook.io import save_audio
+    """One chorale: audio, notes, beat chords, beats, downbeats, key (see the module docstring)."""
+    from mirbook import scores, synth
+    from mirbook.datasets.helpers import save_labelled_audio, score_to_events
 
     p = item.params
-    score = scores.expand(parse(p["source"]))
-    key, key_method = scores.key_label(score)  # before score_events truncates the score
-    ev = scores.score_events(score, bpm=p["bpm"], fermata_factor=p["fermata"],
-                             max_duration=p["max_duration"],
-                             min_cut=min(12.0, p["max_duration"] / 2))
-    if ev["end"] < min(10.0, p["max_duration"] / 2):
-        raise SkipItem(f"only {ev['end']:.1f} s of music")
+    score, key, key_method, ev = score_to_events(
+        parse(p["source"]), bpm=p["bpm"], fermata_factor=p["fermata"],
+        max_duration=p["max_duration"], min_cut=min(12.0, p["max_duration"] / 2),
+        min_duration=min(10.0, p["max_duration"] / 2))
     programs = list(ENSEMBLES[p["ensemble"]])
     programs += [programs[-1]] * (ev["n_parts"] - len(programs))
     r = np.random.default_rng(item.seed)
@@ -146,7 +147,7 @@ def render(item, root: Path):
         notes = [(a, b, m, p["velocity"] + int(r.integers(-8, 9)))
                  for a, b, m, v in ev["notes"] if v == i]
         tracks.append((programs[i], notes))
-    y = synth.render_tracks(tracks, SR, duration=ev["end"] + TAIL, fade_out=0.2, peak=0.89)
+    y = synth.render_tracks(tracks, sr=SR, duration=ev["end"] + TAIL, fade_out=0.2, peak=0.89)
 
     stem = item.id
     audio = f"audio/{stem}.flac"
@@ -156,11 +157,11 @@ def render(item, root: Path):
         "beats": f"labels/{stem}.beats.txt",
         "downbeats": f"labels/{stem}.downbeats.txt",
     }
-    save_audio(root / audio, y, SR, subtype="PCM_16")
-    synth.write_notes(root / files["notes"], ev["notes"])
-    synth.write_labeled_intervals(root / files["chords"], *ev["chords"])
-    synth.write_times(root / files["beats"], ev["beats"])
-    synth.write_times(root / files["downbeats"], ev["downbeats"])
+    save_labelled_audio(root, audio, y, sr=SR)
+    scores.write_notes(root / files["notes"], ev["notes"])
+    scores.write_labeled_intervals(root / files["chords"], *ev["chords"])
+    scores.write_times(root / files["beats"], ev["beats"])
+    scores.write_times(root / files["downbeats"], ev["downbeats"])
     labels = ev["chords"][1]
     return {
         "path": audio,
@@ -216,7 +217,7 @@ def _expert_events(num, score):
 
 
 def _expert_labels(events, beats_q, shift=0):
-    from mirbook.datasets import scores
+    from mirbook import scores
 
     ons = [e[0] for e in events]
     out = []
@@ -226,11 +227,11 @@ def _expert_labels(events, beats_q, shift=0):
             out.append(None)
             continue
         _, w, root = events[i]
-        out.append(scores.label_from_weights(np.roll(w, shift), (root + shift) % 12))
+        out.append(scores.label_from_weights(np.roll(w, shift), bass=(root + shift) % 12))
     return out
 
 
-def expert_agreement(numbers=range(1, 21), verbose=False):
+def expert_agreement(*, numbers=range(1, 21), verbose=False):
     """Beat-level agreement of the chordify labels with the expert Roman-numeral analyses.
 
     music21 ships 20 analyses of Bach chorales (Riemenschneider 1-20, ``.rntxt``, by A. Jones,
@@ -253,7 +254,7 @@ def expert_agreement(numbers=range(1, 21), verbose=False):
     """
     import mir_eval
 
-    from mirbook.datasets import scores
+    from mirbook import scores
 
     rows = {r[0]: r for r in chorale_list()}
     all_ref, all_est, all_dur = [], [], []
@@ -263,10 +264,10 @@ def expert_agreement(numbers=range(1, 21), verbose=False):
         score = parse(fn)
         parts = scores.check_score(score)
         beats_q, _, end_q = scores.beat_grid(parts[0])
-        ivs, est = scores.beat_chords(scores.chordify_segments(score), beats_q, end_q)
+        ivs, est = scores.beat_chords(scores.chordify_segments(score), beats_q, end=end_q)
         try:
             events = _expert_events(num, score)
-        except SkipItem as exc:
+        except (SkipItem, scores.ScoreError) as exc:
             excluded[num] = str(exc)
             continue
         onsets = [a for a, _ in ivs]

@@ -1,4 +1,4 @@
-"""``python -m mirbook data build|info``: build or describe the offline corpora.
+"""``python -m mirbook data build|info|verify``: build, describe or check the offline corpora.
 
 Examples::
 
@@ -6,6 +6,8 @@ Examples::
     python -m mirbook data build --tiny --only chorales mood
     python -m mirbook data build --only piano --jobs 2
     python -m mirbook data info
+    python -m mirbook data verify                     # every file against its manifest
+    python -m mirbook data verify --tiny --only chorales
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import argparse
 import json
 import sys
 import time
+
+__all__ = ["main"]
 
 
 def _print_info(report):
@@ -32,7 +36,35 @@ def _print_info(report):
                 print(f"    {label:<16} {st['n_distinct']} values ({top})")
 
 
+def _verify(core, ns):
+    names = ns.only
+    report = core.verify(names, tiny=ns.tiny, root=ns.root)
+    if not report:
+        print("mirbook data verify: no corpus is built"
+              f"{' (tiny)' if ns.tiny else ''}; build one with python -m mirbook data build",
+              file=sys.stderr)
+        return 1
+    bad = 0
+    for name, problems in report.items():
+        desc = f"{name}{'-tiny' if ns.tiny else ''}"
+        m = core.read_manifest(name, tiny=ns.tiny, root=ns.root)
+        n_files = sum(1 + len(r.get("files", {})) for r in m["records"])
+        if problems:
+            bad += 1
+            print(f"{desc}: {len(problems)} bad file(s) of {n_files}:")
+            for p in problems:
+                print(f"    {p}")
+        else:
+            print(f"{desc}: all {n_files} files match the manifest")
+        ref = core.compare_reference(name, tiny=ns.tiny, manifest=m)
+        if ref is not None:
+            print(f"    {ref['summary']}")
+            bad += bool(ref["differ_labels"] or ref["missing"] or ref["extra"]) and ns.strict
+    return 1 if bad else 0
+
+
 def main(argv=None):
+    """Run the ``data`` command line (``argv`` without the program name); returns the exit code."""
     from mirbook.datasets import core
 
     parser = argparse.ArgumentParser(prog="mirbook data", description=__doc__,
@@ -48,33 +80,37 @@ def main(argv=None):
     i = sub.add_parser("info", help="what is built, sizes, splits, label statistics")
     i.add_argument("--root", default=None)
     i.add_argument("--json", action="store_true", help="print the report as JSON")
+    v = sub.add_parser("verify", help="check every file's size and sha256 against the manifest")
+    v.add_argument("--tiny", action="store_true")
+    v.add_argument("--only", nargs="+", metavar="NAME", choices=sorted(core.CORPORA))
+    v.add_argument("--root", default=None)
+    v.add_argument("--strict", action="store_true",
+                   help="also fail when label files or items differ from data/manifests/")
     ns = parser.parse_args(argv)
 
-    if ns.action == "info":
-        report = core.info(ns.root)
-        if ns.json:
-            print(json.dumps(report, indent=1))
-        else:
-            _print_info(report)
-        return 0
-
-    names = ns.only or list(core.CORPORA)
-    for name in names:
-        t0 = time.perf_counter()
-        try:
+    try:
+        if ns.action == "info":
+            report = core.info(ns.root)
+            if ns.json:
+                print(json.dumps(report, indent=1))
+            else:
+                _print_info(report)
+            return 0
+        if ns.action == "verify":
+            return _verify(core, ns)
+        names = ns.only or list(core.CORPORA)
+        for name in names:
+            t0 = time.perf_counter()
             path = core.build_one(name, tiny=ns.tiny, jobs=ns.jobs, root=ns.root, force=ns.force)
-        except core.MissingToolError as exc:
-            print(f"mirbook data build: {exc}", file=sys.stderr)
-            return 1
-        except ModuleNotFoundError as exc:
-            if exc.name == core.CORPORA[name]:
-                print(f"mirbook data build: corpus {name!r} is not available in this version",
-                      file=sys.stderr)
-                return 1
-            raise
-        m = json.loads(path.read_text(encoding="utf-8"))
-        print(f"{name}{'-tiny' if ns.tiny else ''}: {m['n_items']} items, "
-              f"{m['bytes'] / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s -> {path.parent}")
+            m = json.loads(path.read_text(encoding="utf-8"))
+            print(f"{name}{'-tiny' if ns.tiny else ''}: {m['n_items']} items, "
+                  f"{m['bytes'] / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s -> {path.parent}")
+            ref = core.compare_reference(name, tiny=ns.tiny, manifest=m)
+            if ref is not None:
+                print(f"    {ref['summary']}")
+    except (core.MissingToolError, core.CorpusError) as exc:
+        print(f"mirbook data {ns.action}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

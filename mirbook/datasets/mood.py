@@ -30,11 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, Item, SkipItem
+from mirbook.config import SR
+from mirbook.datasets.core import Item, SkipItem, write_text
 
 NAME = "mood"
 DESCRIPTION = "SYNTHETIC stand-in: re-moded chorales x tempo x loudness + VADER lyric lines"
 VERSION = 1
+RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 DURATION = 10.0
 #: Chorales (Riemenschneider numbers) used as music, and clips (conditions) drawn from each.
@@ -94,8 +96,11 @@ def _analyzer():
     return SentimentIntensityAnalyzer()
 
 
-def lyric_lines(r, positive: bool, excited: bool):
-    """Two lyric lines of the wanted polarity (and arousal cues), drawn with generator ``r``."""
+def lyric_lines(*, random_state, positive: bool, excited: bool):
+    """Two lyric lines of the wanted polarity (and arousal cues), drawn with ``random_state``."""
+    from mirbook._validate import random_state as _rs
+
+    r = _rs(random_state)
     pos, neg = lexicon_words()
     words = pos if positive else neg
     lines = []
@@ -121,7 +126,8 @@ def _z(a):
     return (a - a.mean()) / (s if s > 0 else 1.0)
 
 
-def plan(tiny: bool = False):
+def plan(*, tiny):
+    """Clips of the mood cells (mode x tempo x loudness) with their lyrics and labels."""
     from mirbook.datasets import chorales
 
     rows = {r[0]: r for r in chorales.chorale_list()}
@@ -144,7 +150,7 @@ def plan(tiny: bool = False):
             lyrics_positive = (mode == "major") == agree
             excited = (tempo == "fast" and loud == "loud") or ((tempo == "fast" or loud == "loud")
                                                                and bool(r.random() < 0.3))
-            lines = lyric_lines(r, lyrics_positive, excited)
+            lines = lyric_lines(random_state=r, positive=lyrics_positive, excited=excited)
             text = "\n".join(lines)
             raw.append({
                 "source": fn, "bwv": bwv, "title": title, "num": num, "clip": j, "seed": seed,
@@ -173,19 +179,20 @@ def plan(tiny: bool = False):
         d["happy"] = bool(v_raw[k] > 0)
         items.append(Item(
             id=f"r{d['num']:03d}-bwv{d['bwv']}-{d['clip']}",
-            group=chorales.group_of(d["bwv"], d["title"]),
+            group=chorales.group_of(bwv=d["bwv"], title=d["title"]),
             seed=d["seed"], params=d,
             split=tiny_splits[sources.index(d["num"])] if tiny else None))
     return items
 
 
 def check():
-    from mirbook.datasets.synth import check_fluidsynth
+    """FluidSynth is needed (:func:`mirbook.synth.check_fluidsynth`)."""
+    from mirbook.synth import check_fluidsynth
 
-    check_fluidsynth(NAME)
+    check_fluidsynth(corpus=NAME)
 
 
-def remode(notes, tonic_pc, source_mode, target_mode):
+def remode(notes, *, tonic_pc, source_mode, target_mode):
     """Move scale degrees to turn a major-key note list into minor or back.
 
     Major -> minor (harmonic minor): degrees 3 and 6 go down a semitone (the leading tone stays).
@@ -204,19 +211,20 @@ def remode(notes, tonic_pc, source_mode, target_mode):
 
 
 def render(item, root: Path):
-    from mirbook.datasets import chorales, scores, synth
-    from mirbook.io import save_audio
+    """One re-moded, re-timed chorale clip and its lyrics file."""
+    from mirbook import synth
+    from mirbook.chords import ROOTS
+    from mirbook.datasets import chorales
+    from mirbook.datasets.helpers import save_labelled_audio, score_to_events
 
     p = item.params
-    score = scores.expand(chorales.parse(p["source"]))
-    key, _ = scores.key_label(score)  # before score_events truncates the score
-    ev = scores.score_events(score, bpm=p["bpm"], fermata_factor=1.6,
-                             max_duration=DURATION + 6.0, min_cut=DURATION + 1.0,
-                             chords=False)
+    score, key, _, ev = score_to_events(
+        chorales.parse(p["source"]), bpm=p["bpm"], fermata_factor=1.6,
+        max_duration=DURATION + 6.0, min_cut=DURATION + 1.0, chords=False)
     if ev["end"] < DURATION:
         raise SkipItem(f"only {ev['end']:.1f} s of music at {p['bpm']} bpm")
     tonic_name, source_mode = key.split()
-    tonic_pc = scores.PC_NAMES.index(tonic_name) if tonic_name in scores.PC_NAMES else \
+    tonic_pc = ROOTS.index(tonic_name) if tonic_name in ROOTS else \
         {"C#": 1, "Db": 1, "D#": 3, "Gb": 6, "G#": 8, "A#": 10}[tonic_name]
     r = np.random.default_rng(item.seed)
     vel = VELOCITY[p["loudness"]]
@@ -228,8 +236,9 @@ def render(item, root: Path):
     tracks = []
     for i in range(n_parts):
         part = [(a, b, m, v) for a, b, m, v, j in notes if j == i]
-        tracks.append((programs[i], remode(part, tonic_pc, source_mode, p["mode"])))
-    y = synth.render_tracks(tracks, SR, duration=DURATION, fade_out=0.5).astype(np.float64)
+        tracks.append((programs[i], remode(part, tonic_pc=tonic_pc, source_mode=source_mode,
+                                           target_mode=p["mode"])))
+    y = synth.render_tracks(tracks, sr=SR, duration=DURATION, fade_out=0.5).astype(np.float64)
     rms = np.sqrt(np.mean(y**2))
     if rms <= 0:
         raise SkipItem("silent rendering")
@@ -240,9 +249,7 @@ def render(item, root: Path):
     measured = 20 * np.log10(np.sqrt(np.mean(y**2)))
     audio = f"audio/{item.id}.flac"
     files = {"lyrics": f"lyrics/{item.id}.txt"}
-    save_audio(root / audio, y.astype(np.float32), SR, subtype="PCM_16")
-    from mirbook.datasets.core import write_text
-
+    save_labelled_audio(root, audio, y.astype(np.float32), sr=SR)
     write_text(root / files["lyrics"], p["lyrics"] + "\n")
     labels = {k: p[k] for k in ("valence", "arousal", "happy", "valence_raw", "mode", "tempo",
                                 "loudness", "lyrics", "lyrics_valence", "lyrics_positive",

@@ -173,8 +173,14 @@ def _home(data_home=None) -> Path:
     return path
 
 
-def remote_url(key, mirror=None) -> str:
-    """The URL to download ``REMOTES[key]`` from: ``mirror`` (or ``$MIRBOOK_MIRROR``) if set."""
+def remote_url(key, *, mirror=None) -> str:
+    """The URL to download ``REMOTES[key]`` from: ``mirror`` (or ``$MIRBOOK_MIRROR``) if set.
+
+    Examples
+    --------
+    >>> remote_url("gtzan_genre", mirror="http://127.0.0.1:8000/")
+    'http://127.0.0.1:8000/genres.tar.gz'
+    """
     if key not in REMOTES:
         raise KeyError(f"unknown remote {key!r}; known: {sorted(REMOTES)}")
     mirror = mirror or os.environ.get("MIRBOOK_MIRROR") or None
@@ -183,16 +189,21 @@ def remote_url(key, mirror=None) -> str:
     return REMOTES[key]["url"]
 
 
-def _fetch(key, home, *, mirror, timeout, progress, allow_unpinned=False):
+def _fetch(key, home, *, mirror, timeout, progress, allow_unpinned=False, check=None):
     remote = REMOTES[key]
     return _dl.fetch(
-        remote_url(key, mirror),
-        remote["hash"],
-        home / "downloads" / remote["filename"],
+        remote_url(key, mirror=mirror),
+        sha256=remote["hash"],
+        dest=home / "downloads" / remote["filename"],
         timeout=timeout,
         progress=progress,
         allow_unpinned=allow_unpinned,
+        check=check,
     )
+
+
+def _extract(archive, folder):
+    return _dl.extract(archive, dest=folder)
 
 
 def _need(folder: Path, download: bool, what: str):
@@ -207,7 +218,7 @@ def _need(folder: Path, download: bool, what: str):
 # GTZAN
 
 
-def gtzan_genre(data_home=None, *, mirror=None, download=True, timeout=30, progress=True):
+def gtzan_genre(*, data_home=None, mirror=None, download=True, timeout=30, progress=True):
     """GTZAN genre collection: 1000 clips of 30 s (22050 Hz mono), 100 per genre.
 
     The archive is unpacked in mirdata's layout
@@ -243,7 +254,7 @@ def gtzan_genre(data_home=None, *, mirror=None, download=True, timeout=30, progr
     if not folder.is_dir():
         _need(folder, download, "GTZAN genre")
         archive = _fetch("gtzan_genre", home, mirror=mirror, timeout=timeout, progress=progress)
-        _dl.extract(archive, folder)
+        _extract(archive, folder)
     records = []
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in _AUDIO_EXT or path.name.startswith("."):
@@ -262,7 +273,7 @@ def gtzan_genre(data_home=None, *, mirror=None, download=True, timeout=30, progr
     return records
 
 
-def gtzan_music_speech(data_home=None, *, mirror=None, download=True, timeout=30, progress=True):
+def gtzan_music_speech(*, data_home=None, mirror=None, download=True, timeout=30, progress=True):
     """GTZAN music/speech collection: 120 clips of 30 s (22050 Hz mono), 60 music, 60 speech.
 
     Parameters
@@ -282,7 +293,7 @@ def gtzan_music_speech(data_home=None, *, mirror=None, download=True, timeout=30
         archive = _fetch(
             "gtzan_music_speech", home, mirror=mirror, timeout=timeout, progress=progress
         )
-        _dl.extract(archive, folder)
+        _extract(archive, folder)
     records = []
     for path in sorted(folder.rglob("*")):
         if path.suffix.lower() not in _AUDIO_EXT or path.name.startswith("."):
@@ -357,7 +368,7 @@ def load_chord_lab(path):
     return np.asarray(intervals, dtype=float), list(labels)
 
 
-def beatles_chords(data_home=None, *, mirror=None, download=True, timeout=30, progress=True):
+def beatles_chords(*, data_home=None, mirror=None, download=True, timeout=30, progress=True):
     """Chord annotations of the Beatles' 12 studio albums (Isophonics, 180 songs), no audio.
 
     Parameters
@@ -380,7 +391,7 @@ def beatles_chords(data_home=None, *, mirror=None, download=True, timeout=30, pr
         archive = _fetch(
             "beatles_annotations", home, mirror=mirror, timeout=timeout, progress=progress
         )
-        _dl.extract(archive, folder)
+        _extract(archive, folder)
     labs = sorted(p for p in folder.rglob("*.lab") if "chordlab" in p.parts)
     if not labs:
         raise FileNotFoundError(f"{folder}: no chordlab/**/*.lab file found")
@@ -419,7 +430,7 @@ def _read_maestro_metadata(path: Path):
 
 
 def maestro(
-    data_home=None, *, split=None, audio=False, mirror=None, download=True, timeout=30,
+    *, data_home=None, split=None, audio=False, mirror=None, download=True, timeout=30,
     progress=True,
 ):
     """MAESTRO v3.0.0: 1276 piano performances with aligned MIDI (about 200 h).
@@ -450,7 +461,7 @@ def maestro(
         _need(folder, download, "MAESTRO")
         key = "maestro_audio" if audio else "maestro_midi"
         archive = _fetch(key, home, mirror=mirror, timeout=timeout, progress=progress)
-        _dl.extract(archive, folder)
+        _extract(archive, folder)
     metas = sorted(folder.rglob("maestro-v*.csv")) or sorted(folder.rglob("maestro-v*.json"))
     if not metas:
         raise FileNotFoundError(f"{folder}: no maestro-v*.csv/json metadata file found")
@@ -472,12 +483,13 @@ def maestro(
     return records
 
 
-def maestro_notes(midi_path, *, sustain=True):
+def maestro_notes(path, *, sustain=True):
     """Notes of a MAESTRO MIDI file in mir_eval's transcription format.
 
     Parameters
     ----------
-    midi_path : str or os.PathLike, or a record from :func:`maestro`
+    path : str or os.PathLike, or a record from :func:`maestro`
+        The MIDI file (a record's ``"midi_path"``).
     sustain : bool
         Extend each note while the sustain pedal (CC 64 >= 64) holds it, as the MAESTRO
         benchmarks do; a note ends at the latest when the same key is struck again.
@@ -494,8 +506,7 @@ def maestro_notes(midi_path, *, sustain=True):
     import mir_eval
     import pretty_midi
 
-    if isinstance(midi_path, dict):
-        midi_path = midi_path["midi_path"]
+    midi_path = path["midi_path"] if isinstance(path, dict) else path
     try:
         pm = pretty_midi.PrettyMIDI(str(midi_path))
     except Exception as exc:
@@ -566,7 +577,7 @@ def _read_deezer_csv(path: Path, split):
 
 
 def deezer_mood(
-    split="train", data_home=None, *, mirror=None, download=True, allow_unpinned=False,
+    *, split="train", data_home=None, mirror=None, download=True, allow_unpinned=False,
     timeout=30, progress=True,
 ):
     """The Deezer mood detection dataset's CSV split: 18,644 songs with valence and arousal.
@@ -594,12 +605,50 @@ def deezer_mood(
     key = f"deezer_mood_{split}"
     home = _home(data_home) / "deezer_mood"
     path = home / "downloads" / REMOTES[key]["filename"]
-    if not path.is_file() or REMOTES[key]["hash"] is not None:
-        if not path.is_file():
-            _need(path, download, f"the Deezer mood {split} split")
-        path = _fetch(key, home, mirror=mirror, timeout=timeout, progress=progress,
-                      allow_unpinned=allow_unpinned)
+    check = _check_deezer_csv
+    if path.is_file() and (REMOTES[key]["hash"] is None or not download):
+        # a cached copy (unpinned, or no download allowed): used only if it is a Deezer CSV
+        try:
+            check(path)
+            return _read_deezer_csv(path, split)
+        except ValueError:
+            if not download or not allow_unpinned and REMOTES[key]["hash"] is None:
+                raise
+    if not path.is_file():
+        _need(path, download, f"the Deezer mood {split} split")
+    path = _fetch(key, home, mirror=mirror, timeout=timeout, progress=progress,
+                  allow_unpinned=allow_unpinned, check=check)
     return _read_deezer_csv(path, split)
+
+
+def _check_deezer_csv(path):
+    """Raise ValueError unless ``path`` is a CSV with :data:`DEEZER_COLUMNS` (before caching)."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=5)
+    except Exception as exc:  # noqa: BLE001 - pandas raises many kinds (ParserError, Unicode...)
+        raise ValueError(f"{path}: not a Deezer mood detection CSV ({type(exc).__name__}: "
+                         f"{exc})") from None
+    missing = [c for c in DEEZER_COLUMNS if c not in header.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: not a Deezer mood detection CSV, missing column(s) {missing} "
+            f"(has {list(header.columns)[:10]})"
+        )
+
+
+def _check_preview(path):
+    """Raise :class:`mirbook.errors.AudioFileError` unless ``path`` is an MP3 that decodes."""
+    from mirbook.errors import AudioFileError
+    from mirbook.io import _mp3_sync_in, load_audio
+
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if not (head.startswith(b"ID3") or _mp3_sync_in(head)):
+        raise AudioFileError(path, f"not an MP3 (starts with {head[:16]!r}): an error page?")
+    load_audio(path)  # libsndfile recognises MP3 by content, whatever the file's name
 
 
 def _deezer_api_base(api_base):
@@ -607,7 +656,7 @@ def _deezer_api_base(api_base):
 
 
 def deezer_previews(
-    records, data_home=None, *, api_base=None, limiter=None, timeout=10, quota_retries=3,
+    records, *, data_home=None, api_base=None, limiter=None, timeout=10, quota_retries=3,
     quota_wait=5.0, progress=True, session=None,
 ):
     """Download the 30 s mp3 previews of Deezer songs, by ``dzr_sng_id``, through the public API.
@@ -665,10 +714,14 @@ def deezer_previews(
                 continue
             rec["dzr_sng_id"] = sid
             dest = folder / f"{sid}.mp3"
-            if dest.is_file() and dest.stat().st_size > 0:
-                rec["path"] = str(dest)
-                found.append(rec)
-                continue
+            if dest.is_file():
+                try:
+                    _check_preview(dest)
+                    rec["path"] = str(dest)
+                    found.append(rec)
+                    continue
+                except ValueError:  # a bad copy (an error page saved by an old version)
+                    dest.unlink(missing_ok=True)
             reason = _download_preview(
                 session, base, sid, dest, limiter, timeout, quota_retries, quota_wait,
                 atomic_path,
@@ -729,9 +782,13 @@ def _download_preview(session, base, sid, dest, limiter, timeout, quota_retries,
                         f.write(chunk)
                         n += len(chunk)
                 if n == 0:
-                    raise _EmptyPreview()
-    except _EmptyPreview:
-        return f"preview {preview} is empty"
+                    raise _EmptyPreview("is empty")
+                try:
+                    _check_preview(tmp)
+                except ValueError as exc:
+                    raise _EmptyPreview(f"is not audio that decodes ({exc})") from None
+    except _EmptyPreview as exc:
+        return f"preview {preview} {exc}"
     except requests.exceptions.Timeout:
         return f"preview {preview} timed out after {timeout} s"
     except requests.exceptions.RequestException as exc:
@@ -747,7 +804,7 @@ class _EmptyPreview(Exception):
 # mirdata and torch
 
 
-def mirdata_dataset(name, data_home=None):
+def mirdata_dataset(name, *, data_home=None):
     """mirdata's loader over the files the loaders above unpacked (``gtzan_genre``, ``beatles``).
 
     mirdata (1.0) adds beat and tempo annotations for GTZAN and section/key/beat annotations

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, Item, SkipItem
+from mirbook.config import SR
+from mirbook.datasets.core import Item, SkipItem
 
 NAME = "piano"
 DESCRIPTION = "chorales and folk songs on piano (FLAC) with note lists, plus isolated notes 21-108"
 VERSION = 1
+RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 PROGRAM = 0  # acoustic grand piano
 NOTE_RANGE = (21, 108)
@@ -49,7 +51,8 @@ def note_name(midi):
     return f"{names[midi % 12]}{midi // 12 - 1}"
 
 
-def plan(tiny: bool = False):
+def plan(*, tiny):
+    """Chorale and folk pieces, then the isolated notes (see the module docstring)."""
     from mirbook.datasets import chorales
 
     items = []
@@ -71,7 +74,7 @@ def plan(tiny: bool = False):
         seed = 2000 + num
         r = np.random.default_rng(seed)
         items.append(Item(
-            id=f"pieces/chorale-r{num:03d}-bwv{bwv}", group=chorales.group_of(bwv, title), seed=seed,
+            id=f"pieces/chorale-r{num:03d}-bwv{bwv}", group=chorales.group_of(bwv=bwv, title=title), seed=seed,
             params={"kind": "piece", "source": fn, "number": None, "style": "chorale",
                     "bpm": round(float(r.uniform(60, 90)), 2), "dynamic": int(r.integers(55, 100)),
                     "max_duration": max_d},
@@ -93,36 +96,39 @@ def plan(tiny: bool = False):
 
 
 def check():
-    from mirbook.datasets.synth import check_fluidsynth
+    """FluidSynth is needed (:func:`mirbook.synth.check_fluidsynth`)."""
+    from mirbook.synth import check_fluidsynth
 
-    check_fluidsynth(NAME)
+    check_fluidsynth(corpus=NAME)
 
 
 def _render_note(item, root):
-    from mirbook.datasets import synth
-    from mirbook.io import save_audio
+    from mirbook import scores, synth
+    from mirbook.convert import midi_to_hz
+    from mirbook.datasets.helpers import save_labelled_audio
 
     p = item.params
     notes = [(0.0, NOTE_DURATION, p["midi"], p["velocity"])]
-    y = synth.render_tracks([(PROGRAM, notes)], SR, duration=NOTE_DURATION, fade_out=0.01)
+    y = synth.render_tracks([(PROGRAM, notes)], sr=SR, duration=NOTE_DURATION, fade_out=0.01)
     if not np.any(y):
         raise SkipItem(f"the soundfont gives silence for MIDI {p['midi']}")
     audio = f"{item.id}.flac"
     files = {"notes": f"{item.id}.notes.txt"}
-    save_audio(root / audio, y, SR, subtype="PCM_16")
-    synth.write_notes(root / files["notes"], notes)
+    save_labelled_audio(root, audio, y, sr=SR)
+    scores.write_notes(root / files["notes"], notes)
     return {"path": audio, "files": files, "labels": {
         "kind": "note", "midi": p["midi"], "note_name": note_name(p["midi"]),
-        "frequency_hz": round(float(synth.midi_to_hz(p["midi"])), 4),
+        "frequency_hz": round(float(midi_to_hz(p["midi"])), 4),
         "velocity": p["velocity"], "style": "isolated", "duration": NOTE_DURATION,
         "n_notes": 1}}
 
 
 def render(item, root: Path):
+    """A piece (score to piano audio and notes) or an isolated note."""
     from music21 import corpus
 
-    from mirbook.datasets import scores, synth
-    from mirbook.io import save_audio
+    from mirbook import scores, synth
+    from mirbook.datasets.helpers import save_labelled_audio, score_to_events
 
     p = item.params
     if p["kind"] == "note":
@@ -134,22 +140,19 @@ def render(item, root: Path):
         raise SkipItem(f"music21 cannot parse {p['source']} #{p['number']}: {exc}") from None
     if score is None or not hasattr(score, "parts"):
         raise SkipItem(f"{p['source']} #{p['number']}: not a single score")
-    score = scores.expand(score)
-    key = scores.key_label(score)[0]  # before score_events truncates the score
-    ev = scores.score_events(score, bpm=p["bpm"], fermata_factor=1.6,
-                             max_duration=p["max_duration"],
-                             min_cut=min(10.0, p["max_duration"] / 2), chords=False)
-    if ev["end"] < min(8.0, p["max_duration"] / 2):
-        raise SkipItem(f"only {ev['end']:.1f} s of music")
+    score, key, _, ev = score_to_events(
+        score, bpm=p["bpm"], fermata_factor=1.6, max_duration=p["max_duration"],
+        min_cut=min(10.0, p["max_duration"] / 2), chords=False,
+        min_duration=min(8.0, p["max_duration"] / 2))
     r = np.random.default_rng(item.seed)
     notes = [(a, b, m, int(np.clip(p["dynamic"] + r.normal(0, 8), 20, 127)))
              for a, b, m, _ in ev["notes"]]
-    y = synth.render_tracks([(PROGRAM, notes)], SR, duration=ev["end"] + TAIL, fade_out=0.3,
+    y = synth.render_tracks([(PROGRAM, notes)], sr=SR, duration=ev["end"] + TAIL, fade_out=0.3,
                             peak=0.89)
     audio = f"{item.id}.flac"
     files = {"notes": f"{item.id}.notes.txt"}
-    save_audio(root / audio, y, SR, subtype="PCM_16")
-    synth.write_notes(root / files["notes"], notes)
+    save_labelled_audio(root, audio, y, sr=SR)
+    scores.write_notes(root / files["notes"], notes)
     pitches = [m for _, _, m, _ in notes]
     title = score.metadata.title if score.metadata is not None else None
     return {"path": audio, "files": files, "labels": {

@@ -18,13 +18,15 @@ from validation/test voices, artists and pieces (a model trained on the train sp
 their sources): ``"mp3_32k"`` (MP3 at 32 kbit/s), ``"telephone"`` (8 kHz, 300-3400 Hz, mu-law),
 ``"noise"`` (pink noise at ``snr_db`` of 0, 5 or 10 dB), ``"reverb"`` (synthetic room,
 ``rt60`` 0.6-1.5 s), ``"speech_over_music"`` (speech over a music bed ``smr_db`` 0-10 dB below
-it; label ``speech``). See :mod:`~mirbook.datasets.sources.effects`.
+it; label ``speech``). See :mod:`mirbook.effects`.
 
 Splits: speech by voice (engine, language, variant) -- and each sentence is spoken in one clip
 only; recorded music by artist (:data:`~mirbook.datasets.sources.debian_music.ARTIST_SPLITS`);
 rendered music by piece.
 
 The ``tiny`` variant (10 clips) uses espeak-ng, flite and rendered scores only: no download.
+The full corpus needs the Debian packages: :func:`prepare` fetches and unpacks them (once, into
+the cache) before :func:`plan` reads their cached catalogue.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, Item, SkipItem, assign_split
+from mirbook.config import SR
+from mirbook.datasets.core import Item, assign_split
 
 NAME = "speech_music"
 DESCRIPTION = ("5 s clips: speech (espeak-ng/flite, 14 languages) vs music (Debian game music + "
                "rendered scores), clean and hard conditions")
 VERSION = 1
+RENDERERS = ("mirbook.effects", "mirbook.scores", "mirbook.synth")
 DURATION = 5.0
 
 #: Clean clips per class in the full corpus.
@@ -54,12 +58,21 @@ RENDERED_STYLES = ("baroque-chorale", "renaissance-polyphony", "folk")
 
 
 def check():
+    """espeak-ng, flite and FluidSynth are needed."""
     from mirbook.datasets.sources.speech import check_engine
-    from mirbook.datasets.synth import check_fluidsynth
+    from mirbook.synth import check_fluidsynth
 
-    check_engine("espeak-ng", NAME)
-    check_engine("flite", NAME)
-    check_fluidsynth(NAME)
+    check_engine("espeak-ng", corpus=NAME)
+    check_engine("flite", corpus=NAME)
+    check_fluidsynth(corpus=NAME)
+
+
+def prepare(*, tiny):
+    """Fetch, unpack and catalogue the Debian music packages (full corpus only; cached)."""
+    if not tiny:
+        from mirbook.datasets.sources import debian_music
+
+        debian_music.catalog()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -72,7 +85,8 @@ class _Sentences:
     def __init__(self, seed):
         from mirbook.datasets.sources import speech
 
-        self._pools = {lang: speech.sentences(lang, len(speech.all_sentences(lang)), seed + i)
+        self._pools = {lang: speech.sentences(lang, n=len(speech.all_sentences(lang)),
+                                              random_state=seed + i)
                        for i, lang in enumerate(sorted(speech.LANGUAGES))}
 
     def take(self, lang, n):
@@ -103,19 +117,15 @@ def _level(rng):
 
 def _real_excerpts(tracks, artists, per_artist, rng, exclude=()):
     """Offsets of ``per_artist(artist)`` 5-s excerpts per artist, spread over its tracks."""
+    from mirbook.datasets.helpers import spread_excerpts
+
     out = []
     for artist in artists:
         ts = [t for t in tracks if t.artist == artist]
         n = per_artist(artist, len(ts))
         k = 0
-        n_slots = -(-n // len(ts))
-        for j in range(n):
-            # fewer excerpts than tracks: tracks spread over the list (albums, tempi), one each
-            t = ts[j * len(ts) // n] if n <= len(ts) else ts[j % len(ts)]
-            slot = 0 if n <= len(ts) else j // len(ts)
-            lo = t.duration * 0.08
-            span = t.duration * 0.84 - DURATION
-            offset = lo + span * (slot + float(rng.uniform(0.1, 0.9))) / n_slots
+        for t, offset in spread_excerpts(ts, n, random_state=rng, duration=DURATION,
+                                         lo_frac=0.08, hi_frac=0.84):
             key = (t.member, round(offset, 1))
             if key in exclude:
                 offset += DURATION
@@ -127,11 +137,11 @@ def _real_excerpts(tracks, artists, per_artist, rng, exclude=()):
 def _music_real_params(ex):
     t = ex["track"]
     return {"kind": "recorded", "package": t["package"], "artist": t["artist"],
-            "title": t["title"], "member": t["member"], "path": t["path"],
+            "title": t["title"], "member": t["member"],
             "licence": t["licence"], "offset": ex["offset"]}
 
 
-def plan(tiny: bool = False):
+def plan(*, tiny):
     """The clips: clean speech and music, then the hard conditions (see the module docstring)."""
     from mirbook.datasets.sources import speech, symbolic
 
@@ -151,13 +161,13 @@ def plan(tiny: bool = False):
             add(f"clean/speech_{i:04d}", _voice_group(engine, lang, voice), 100 + i, p, split)
         styles = ["baroque-chorale", "folk", "folk", "baroque-chorale"]
         for i, (style, split) in enumerate(zip(styles, ["train", "train", "validation", "test"])):
-            p = symbolic.choose(style, 1, np.random.default_rng(200 + i))[0]
+            p = symbolic.choose(style, 1, random_state=np.random.default_rng(200 + i))[0]
             p.update(kind="rendered", level=_level(rng), condition="clean", seed=200 + i)
             add(f"clean/music_{i:04d}", p["group"], 200 + i, p, split)
         p = _speech_params("espeak-ng", "de", "f4", rng)
         p.update(kind="speech", texts=sent.take("de", 3), level=_level(rng), condition="telephone")
         add("telephone/speech_0000", _voice_group("espeak-ng", "de", "f4"), 300, p, "test")
-        p = symbolic.choose("folk", 1, np.random.default_rng(301))[0]
+        p = symbolic.choose("folk", 1, random_state=np.random.default_rng(301))[0]
         p.update(kind="rendered", level=_level(rng), condition="mp3_32k", seed=301)
         add("mp3_32k/music_0000", p["group"], 301, p, "test")
         return items
@@ -182,7 +192,7 @@ def plan(tiny: bool = False):
     n_speech = k
 
     # --- clean music: recordings (split by artist) and rendered scores (split by piece)
-    tracks = debian_music.catalog()
+    tracks = debian_music.load_catalog()
     artists = sorted({t.artist for t in tracks})
     unknown = set(artists) - set(debian_music.ARTIST_SPLITS)
     if unknown:
@@ -197,7 +207,7 @@ def plan(tiny: bool = False):
         k += 1
     used_pieces = set()
     for style in RENDERED_STYLES:
-        for p in symbolic.choose(style, 0, rng, splits=RENDERED_SPLITS):
+        for p in symbolic.choose(style, 0, random_state=rng, splits=RENDERED_SPLITS):
             used_pieces.add((p["source"], p["number"]))
             p.update(kind="rendered", level=_level(rng), condition="clean", seed=20_000 + k)
             add(f"clean/music_{k:04d}", p["group"], 20_000 + k, p)
@@ -216,7 +226,8 @@ def plan(tiny: bool = False):
     held_artists = {s: [a for a in artists if debian_music.ARTIST_SPLITS[a] == s] for s in held}
     held_pieces = {s: [] for s in held}
     for style in RENDERED_STYLES:
-        for p in symbolic.choose(style, 60, np.random.default_rng(5000), exclude=used_pieces):
+        for p in symbolic.choose(style, 60, random_state=np.random.default_rng(5000),
+                                 exclude=used_pieces):
             s = assign_split(p["group"])
             if s in held:
                 held_pieces[s].append(p)
@@ -286,25 +297,22 @@ def _speech_audio(p):
 
 def _music_audio(p, seed):
     """Audio of a music clip; recorded excerpts that are near-silent move on by 5 s (up to 6 times)."""
-    from mirbook.datasets.sources import debian_music, effects, symbolic
+    from mirbook.datasets.helpers import read_loud_excerpt
+    from mirbook.datasets.sources import debian_music, symbolic
 
     if p["kind"] == "rendered":
-        y, info = symbolic.render_excerpt({**p, "seed": seed}, DURATION, SR)
+        y, info = symbolic.render_excerpt({**p, "seed": seed}, duration=DURATION, sr=SR)
         return y, {"title": info["title"], "n_notes": info["n_notes"]}
-    offset = p["offset"]
-    for _ in range(7):
-        y = debian_music.read_excerpt({"path": p["path"]}, offset, DURATION, SR)
-        if 20 * np.log10(effects.rms(y) + 1e-12) > -45:
-            break
-        offset += DURATION
-    else:
-        raise SkipItem(f"{p['member']}: silent around {p['offset']} s")
+    path = debian_music.track_path(p["package"], member=p["member"])
+    y, offset = read_loud_excerpt(path, offset=p["offset"], duration=DURATION, sr=SR, tries=7,
+                                  what=p["member"])
     return y, {"offset": round(float(offset), 3)}
 
 
 def render(item, root: Path):
-    from mirbook.datasets.sources import effects
-    from mirbook.io import save_audio
+    """One clip: speech or music, then its condition, then its level."""
+    from mirbook import effects
+    from mirbook.datasets.helpers import save_labelled_audio
 
     p = item.params
     rng = np.random.default_rng(item.seed)
@@ -325,32 +333,31 @@ def render(item, root: Path):
         else:
             labels.update(source=p["package"], package=p["package"], title=p["title"],
                           offset=info["offset"], licence=p["licence"])
-    y = effects.normalize(y, -20.0)
+    y = effects.normalize(y, target_dbfs=-20.0)
     if cond == "mp3_32k":
-        y = effects.mp3(y, SR, bitrate=32)
+        y = effects.mp3(y, sr=SR, bitrate=32)
         labels["bitrate_kbps"] = 32
     elif cond == "telephone":
-        y = effects.telephone(y, SR)
+        y = effects.telephone(y, sr=SR)
         labels["band_hz"] = "300-3400"
     elif cond == "noise":
-        y = effects.add_noise(y, p["snr_db"], rng)
+        y = effects.add_noise(y, snr_db=p["snr_db"], random_state=rng)
         labels["snr_db"] = p["snr_db"]
     elif cond == "reverb":
-        y = effects.reverb(y, SR, p["rt60"], rng)
+        y = effects.reverb(y, sr=SR, rt60=p["rt60"], random_state=rng)
         labels["rt60"] = p["rt60"]
     elif cond == "speech_over_music":
         bg, _ = _music_audio(p["background"], item.seed + 1)
-        y = effects.mix(y, bg, p["smr_db"])
+        y = effects.mix(y, bg, ratio_db=p["smr_db"])
         labels.update(smr_db=p["smr_db"], background_artist=p["background"]["artist"],
                       background_source=p["background"].get("package", "rendered"))
-    y = effects.normalize(y, p["level"])
+    y = effects.normalize(y, target_dbfs=p["level"])
     labels["level_dbfs"] = p["level"]
-    path = f"{item.id}.flac"
-    save_audio(root / path, y, SR, subtype="PCM_16")
+    path = save_labelled_audio(root, f"{item.id}.flac", y, sr=SR)
     return {"path": path, "files": {}, "labels": labels}
 
 
-def manifest_extra(records, tiny):
+def manifest_extra(records, *, tiny):
     """Counts per label, condition and split (for ``data info`` and the book's datasets page)."""
     out = {}
     for key in ("label", "condition", "source", "language", "artist"):

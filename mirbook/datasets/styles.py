@@ -32,7 +32,8 @@ renderings by piece (a chorale lands in the same split as in the ``chorales`` co
 composers of the rendered styles are *not* split-disjoint: one composer per style would put the
 whole style in one split.
 
-The ``tiny`` variant (6 rendered excerpts of 4 s) needs no download.
+The ``tiny`` variant (6 rendered excerpts of 4 s) needs no download; for the full corpus
+:func:`prepare` fetches the Debian packages before :func:`plan` reads their cached catalogue.
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, Item, SkipItem
+from mirbook.config import SR
+from mirbook.datasets.core import Item
 
 NAME = "styles"
 DESCRIPTION = ("15 s excerpts: Debian game-music artists + rendered music21 styles (baroque, "
                "renaissance, madrigal, medieval, folk, classical): style tags, artist, package")
 VERSION = 1
+RENDERERS = ("mirbook.effects", "mirbook.scores", "mirbook.synth")
 DURATION = 15.0
 TINY_DURATION = 4.0
 #: Rendered excerpts per style and split (pieces drawn so that their group hashes to the split),
@@ -56,9 +59,18 @@ MAX_PER_ARTIST = 8
 
 
 def check():
-    from mirbook.datasets.synth import check_fluidsynth
+    """FluidSynth is needed (:func:`mirbook.synth.check_fluidsynth`)."""
+    from mirbook.synth import check_fluidsynth
 
-    check_fluidsynth(NAME)
+    check_fluidsynth(corpus=NAME)
+
+
+def prepare(*, tiny):
+    """Fetch, unpack and catalogue the Debian music packages (full corpus only; cached)."""
+    if not tiny:
+        from mirbook.datasets.sources import debian_music
+
+        debian_music.catalog()
 
 
 def _real_tags(track: dict) -> list[str]:
@@ -93,7 +105,7 @@ def _ogg_crc(data) -> int:
     return crc
 
 
-def fix_ogg_serial(path, serial: int = 0x6D697262):
+def fix_ogg_serial(path, *, serial: int = 0x6D697262):
     """Give every page of an Ogg file the stream serial number ``serial`` (CRCs recomputed).
 
     libsndfile draws the serial number at random, so two encodings of the same audio differ in
@@ -120,7 +132,7 @@ def fix_ogg_serial(path, serial: int = 0x6D697262):
     return path
 
 
-def plan(tiny: bool = False):
+def plan(*, tiny):
     """Recorded excerpts (split by artist) and rendered excerpts (split by piece)."""
     from mirbook.datasets.sources import symbolic
 
@@ -131,37 +143,33 @@ def plan(tiny: bool = False):
                   "renaissance-polyphony"]
         splits = ["train", "train", "train", "validation", "test", "test"]
         for i, (style, split) in enumerate(zip(styles, splits)):
-            p = symbolic.choose(style, 1, np.random.default_rng(900 + i))[0]
+            p = symbolic.choose(style, 1, random_state=np.random.default_rng(900 + i))[0]
             p.update(kind="rendered", seed=900 + i, duration=TINY_DURATION)
             items.append(Item(id=f"rendered/{style}_{i:03d}", group=p["group"], seed=900 + i,
                               params=p, split=split))
         return items
 
+    from mirbook.datasets.helpers import spread_excerpts
     from mirbook.datasets.sources import debian_music
 
-    tracks = debian_music.catalog()
+    tracks = debian_music.load_catalog()
     artists = sorted({t.artist for t in tracks})
     k = 0
     for artist in artists:
         ts = [t for t in tracks if t.artist == artist]
         n = min(MAX_PER_ARTIST, 3 * len(ts))
-        n_slots = -(-n // len(ts))
-        for j in range(n):
-            # fewer excerpts than tracks: tracks spread over the list (albums, tempi), one each
-            t = ts[j * len(ts) // n] if n <= len(ts) else ts[j % len(ts)]
-            slot = 0 if n <= len(ts) else j // len(ts)
-            lo, span = t.duration * 0.05, t.duration * 0.9 - DURATION
-            offset = lo + span * (slot + float(rng.uniform(0.1, 0.9))) / n_slots
+        for t, offset in spread_excerpts(ts, n, random_state=rng, duration=DURATION,
+                                         lo_frac=0.05, hi_frac=0.9):
             td = t.to_dict()
             p = {"kind": "recorded", "package": t.package, "artist": artist, "title": t.title,
-                 "member": t.member, "path": t.path, "licence": t.licence,
+                 "member": t.member, "licence": t.licence,
                  "offset": round(float(offset), 3), "bpm": t.bpm, "tags": _real_tags(td),
                  "duration": DURATION}
             items.append(Item(id=f"recorded/{t.package}_{k:04d}", group=f"artist:{artist}",
                               seed=50_000 + k, params=p, split=debian_music.ARTIST_SPLITS[artist]))
             k += 1
     for style in symbolic.STYLES:
-        for i, p in enumerate(symbolic.choose(style, 0, rng, splits=SPLIT_PER_STYLE)):
+        for i, p in enumerate(symbolic.choose(style, 0, random_state=rng, splits=SPLIT_PER_STYLE)):
             p.update(kind="rendered", seed=60_000 + len(items), duration=DURATION)
             items.append(Item(id=f"rendered/{style}_{i:03d}", group=p["group"],
                               seed=60_000 + len(items), params=p))
@@ -169,12 +177,14 @@ def plan(tiny: bool = False):
 
 
 def render(item, root: Path):
-    from mirbook.datasets.sources import debian_music, effects, symbolic
-    from mirbook.io import save_audio
+    """One excerpt (rendered score or recording) at -18 dBFS, as Ogg Vorbis with a fixed serial."""
+    from mirbook import effects
+    from mirbook.datasets.helpers import read_loud_excerpt, save_labelled_audio
+    from mirbook.datasets.sources import debian_music, symbolic
 
     p = item.params
     if p["kind"] == "rendered":
-        y, info = symbolic.render_excerpt(p, p["duration"], SR)
+        y, info = symbolic.render_excerpt(p, duration=p["duration"], sr=SR)
         style_tags = symbolic.STYLES[p["style"]][3]
         coll = p["source"].split("/", 1)[0]
         labels = {
@@ -184,14 +194,9 @@ def render(item, root: Path):
             "tags": sorted(set(["rendered", p["style"], *style_tags, *info["tags"]])),
         }
     else:
-        offset = p["offset"]
-        for _ in range(5):
-            y = debian_music.read_excerpt({"path": p["path"]}, offset, p["duration"], SR)
-            if 20 * np.log10(effects.rms(y) + 1e-12) > -45:
-                break
-            offset += p["duration"]
-        else:
-            raise SkipItem(f"{p['member']}: silent around {p['offset']} s")
+        path = debian_music.track_path(p["package"], member=p["member"])
+        y, offset = read_loud_excerpt(path, offset=p["offset"], duration=p["duration"], sr=SR,
+                                      tries=5, what=p["member"])
         labels = {
             "style": "game-music", "source": "recorded", "artist": p["artist"],
             "package": p["package"], "title": p["title"], "member": p["member"],
@@ -200,16 +205,15 @@ def render(item, root: Path):
         if p.get("bpm"):
             labels["tempo_bpm"] = p["bpm"]
     # one level for both halves (-18 dBFS RMS, peaks limited): loudness must not tell them apart
-    y = effects.normalize(y, -18.0)
+    y = effects.normalize(y, target_dbfs=-18.0)
     labels["tags_str"] = ";".join(labels["tags"])
     labels["duration"] = p["duration"]
-    path = f"{item.id}.ogg"
-    save_audio(root / path, y, SR, subtype="VORBIS")
+    path = save_labelled_audio(root, f"{item.id}.ogg", y, sr=SR, subtype="VORBIS")
     fix_ogg_serial(root / path)
     return {"path": path, "files": {}, "labels": labels}
 
 
-def manifest_extra(records, tiny):
+def manifest_extra(records, *, tiny):
     """Counts per style, tag, artist and package."""
     out = {"style": {}, "tag": {}, "artist": {}, "package": {}}
     for r in records:

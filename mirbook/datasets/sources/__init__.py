@@ -4,7 +4,8 @@
   fetched with ``apt-get download`` into the cache.
 - :mod:`~mirbook.datasets.sources.speech`: sentences in 14 languages spoken by espeak-ng and flite.
 - :mod:`~mirbook.datasets.sources.symbolic`: excerpts of music21 corpus scores by style, rendered
-  with :mod:`mirbook.datasets.synth` (the renderer the ``chorales`` corpus uses).
-- :mod:`~mirbook.datasets.sources.effects`: the hard test conditions (codec, telephone, noise,
-  reverberation, mixing).
+  with :mod:`mirbook.synth` (the renderer the ``chorales`` corpus uses).
+
+The hard test conditions (codec, telephone, noise, reverberation, mixing) are library code:
+:mod:`mirbook.effects`.
 """

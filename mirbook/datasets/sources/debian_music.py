@@ -1,7 +1,7 @@
 """Real recorded music from Debian's game-music packages, fetched into the cache and catalogued.
 
 The offline corpus's recorded music comes from five packages of free game soundtracks by human
-composers (DESIGN.md section 4). They are fetched with ``apt-get download`` into
+composers. They are fetched with ``apt-get download`` into
 ``mirbook.config.data_home()/debian/debs/`` and unpacked with ``dpkg-deb -x`` into
 ``.../debian/x/<package>_<version>/`` -- never installed system-wide, never committed.
 
@@ -19,11 +19,14 @@ nexuiz-music        Gerd Raudenbusch (elysis), blkrbt,       GPL-2+
 ==================  =======================================  ==========================================
 
 Used by the ``speech_music`` and ``styles`` corpora (chapters on speech/music discrimination,
-tagging, embeddings and artist disambiguation).
+tagging, embeddings and artist disambiguation). Their ``prepare`` step calls :func:`catalog`
+(fetch, unpack, describe; the result is cached as ``catalog.json``); their ``plan`` reads only that
+cache (:func:`load_catalog`), and their ``render`` finds a file from its package and member
+(:func:`track_path`): no absolute path enters a plan.
 
 Examples
 --------
->>> tracks = catalog()                                    # doctest: +SKIP
+>>> tracks = load_catalog()                               # doctest: +SKIP
 >>> tracks[0].artist, tracks[0].title, round(tracks[0].duration)   # doctest: +SKIP
 ('Michael Kievernagel', 'Frontiers', 441)
 """
@@ -31,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import os
 import re
@@ -41,9 +45,10 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from mirbook._tools import require_tool
 from mirbook.config import data_home
-from mirbook.datasets.core import require_tool
 from mirbook.download import UnsafeArchiveError, check_member_name
+from mirbook.errors import CorpusError, MirbookError, ParameterError
 
 #: The packages, in catalogue order, with their approximate download size (MB, ``apt-cache show``).
 PACKAGES = {
@@ -52,6 +57,14 @@ PACKAGES = {
     "hyperrogue-music": 63.8,
     "warzone2100-music": 85.7,
     "nexuiz-music": 84.0,
+}
+
+#: Packages of real recorded *speech* fetched the same way (their catalogue is
+#: :mod:`mirbook.datasets.sources.voices`), with their approximate download size (MB).
+SPEECH_PACKAGES = {
+    "ktuberling-data": 46.7,
+    "hedgewars-data": 145.3,
+    "warzone2100-data": 142.6,
 }
 
 #: One artist, several spellings in the metadata -> the name the corpus uses.
@@ -99,7 +112,7 @@ _LICENCE_BY_HAND = {"singularity-music": "CC-BY-SA-3.0", "nexuiz-music": "GPL-2+
 _AUDIO_EXT = (".ogg", ".opus", ".mp3", ".flac", ".wav")
 
 
-class DebianFetchError(RuntimeError):
+class DebianFetchError(MirbookError, RuntimeError):
     """``apt-get download`` or ``dpkg-deb -x`` failed; the message says which and why."""
 
 
@@ -142,6 +155,7 @@ class Track:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self):
+        """The track as a plain dict (JSON-serialisable)."""
         return asdict(self)
 
 
@@ -170,8 +184,10 @@ def fetch(package: str, *, cache: Path | None = None) -> Path:
         apt-get failed (no network, unknown package, stale package lists...): the message gives
         apt-get's own error and the command to try by hand.
     """
-    if package not in PACKAGES:
-        raise ValueError(f"{package!r} is not one of the corpus's packages: {sorted(PACKAGES)}")
+    known = {**PACKAGES, **SPEECH_PACKAGES}
+    if package not in known:
+        raise ParameterError(f"package={package!r} is not one of the corpus's packages: "
+                             f"{sorted(known)}")
     debs = (cache or cache_dir()) / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     deb = _find_deb(package, debs)
@@ -238,7 +254,7 @@ def _check_member(archive, name: str, dest: Path) -> Path:
     return target
 
 
-def safe_extract_zip(archive, dest, members=None) -> list[Path]:
+def safe_extract_zip(archive, *, dest, members=None) -> list[Path]:
     """Extract some or all members of a zip archive (e.g. a Quake ``.pk3``), safely.
 
     Unlike :func:`mirbook.download.extract` (a whole archive into a new folder, atomically), this
@@ -454,7 +470,7 @@ def _catalog_nexuiz(root: Path, cache: Path) -> list[Track]:
     pk3 = root / "usr/share/games/nexuiz/data/music.pk3"
     dest = cache / "x" / f"{root.name}.pk3"
     if not (dest / ".complete").exists():
-        safe_extract_zip(pk3, dest)
+        safe_extract_zip(pk3, dest=dest)
         (dest / ".complete").write_text("ok\n")
     out = []
     for path in sorted((dest / "sound/cdtracks").glob("*.ogg")):
@@ -481,7 +497,7 @@ _CATALOGUERS = {
 }
 
 
-def catalog(packages=None, *, cache: Path | None = None) -> list[Track]:
+def catalog(*, packages=None, cache: Path | None = None) -> list[Track]:
     """Fetch, unpack and describe every track of ``packages`` (default: all of :data:`PACKAGES`).
 
     The result is cached as ``<cache>/catalog.json`` (rebuilt when a package version changes), so
@@ -523,8 +539,52 @@ def catalog(packages=None, *, cache: Path | None = None) -> list[Track]:
     return out
 
 
-def read_excerpt(track: Track | dict, offset: float, duration: float, sr: int):
-    """Read ``duration`` seconds from ``offset`` of a track, mono, resampled to ``sr``.
+def load_catalog(*, cache: Path | None = None) -> list[Track]:
+    """The tracks that :func:`catalog` described, read from the cache only (no fetch, no unpack).
+
+    Raises
+    ------
+    mirbook.errors.CorpusError
+        Nothing catalogued yet: the message gives the command that prepares it.
+    """
+    index_path = (cache or cache_dir()) / "catalog.json"
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        raise CorpusError(f"{index_path}: no catalogue of the Debian music packages; it is made "
+                          "by the build's prepare step: python -m mirbook data build --only "
+                          "speech_music") from None
+    missing = [p for p in PACKAGES if p not in index]
+    if missing:
+        raise CorpusError(f"{index_path}: {missing} not catalogued yet; run "
+                          "python -m mirbook data build --only speech_music")
+    return [Track(**t) for p in PACKAGES for t in index[p]["tracks"]]
+
+
+def track_path(package: str, *, member: str, cache: Path | None = None) -> str:
+    """The file of a catalogued track, from its package and member (what a plan stores).
+
+    Examples
+    --------
+    >>> track_path("asc-music", member="usr/share/games/asc/music/frontiers.mp3")  # doctest: +SKIP
+    '/.../debian/x/asc-music_.../usr/share/games/asc/music/frontiers.mp3'
+    """
+    key = (str(cache) if cache else None)
+    table = _path_table(key)
+    if (package, member) not in table:
+        raise CorpusError(f"{package}: no track {member!r} in the cached catalogue (run "
+                          "python -m mirbook data build again)")
+    return table[(package, member)]
+
+
+@functools.lru_cache(maxsize=4)
+def _path_table(cache):
+    tracks = load_catalog(cache=Path(cache) if cache else None)
+    return {(t.package, t.member): t.path for t in tracks}
+
+
+def read_excerpt(path, *, offset: float, duration: float, sr: int):
+    """Read ``duration`` seconds from ``offset`` of a file, mono, resampled to ``sr``.
 
     Returns
     -------
@@ -534,7 +594,6 @@ def read_excerpt(track: Track | dict, offset: float, duration: float, sr: int):
 
     from mirbook.io import load_audio
 
-    path = track.path if isinstance(track, Track) else track["path"]
     y, _ = load_audio(path, sr=sr, offset=offset, duration=duration)
     n = int(round(duration * sr))
     if y.shape[-1] < n:

@@ -12,11 +12,17 @@ Engines:
   :data:`LANGUAGES`, with voice variants (:data:`ESPEAK_VARIANTS`), pitch and speed varied.
 - ``flite`` (diphone/cluster-unit synthesis of English, ``apt-get install flite``): the voices of
   :data:`FLITE_VOICES`, with the duration stretched.
+- ``festival`` (``apt-get install festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+  festvox-italp16k festvox-suopuhe-lj``): diphone voices in English, Italian and Finnish and one
+  statistical-parametric (HTS) English voice (:data:`FESTIVAL_VOICES`), duration stretched and, for
+  the diphone voices, the pitch moved.
+
+:func:`speak` joins sentences with gaps of random length (connected speech, not one sentence
+per clip) and :func:`vary_sentences` mixes short clauses with long compound sentences.
 
 Examples
 --------
->>> from mirbook.utils import rng
->>> sentences("fr", 2, seed=0)                                          # doctest: +SKIP
+>>> sentences("fr", n=2, random_state=0)                                # doctest: +SKIP
 ['Notre nouveau voisin écrit une longue lettre avec beaucoup de patience.', ...]
 >>> y = synthesize("Hello world.", engine="espeak-ng", language="en", sr=22050)  # doctest: +SKIP
 """
@@ -29,6 +35,9 @@ import subprocess
 import tempfile
 
 import numpy as np
+
+from mirbook import _validate
+from mirbook.errors import ParameterError
 
 #: language code -> (espeak-ng voice, word order, subjects, predicates, adverbials).
 #: Word order "SPA" reads subject + predicate + adverbial, "SAP" subject + adverbial + predicate.
@@ -145,13 +154,34 @@ ESPEAK_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f4", "
 #: flite's built-in English voices.
 FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
 
+#: festival voices -> (language of :data:`LANGUAGES`, Debian package, text encoding).
+FESTIVAL_VOICES = {
+    "kal_diphone": ("en", "festvox-kallpc16k", "latin-1"),
+    "ked_diphone": ("en", "festvox-kdlpc16k", "latin-1"),
+    "cmu_us_slt_arctic_hts": ("en", "festvox-us-slt-hts", "latin-1"),
+    "lp_diphone": ("it", "festvox-italp16k", "latin-1"),
+    "suo_fi_lj_diphone": ("fi", "festvox-suopuhe-lj", "latin-1"),
+}
+
+#: Words that join two sentences into one (connected speech), per language.
+_CONJUNCTIONS = {"en": "and", "fr": "et", "de": "und", "es": "y", "it": "e", "pt": "e", "nl": "en",
+                 "sv": "och", "pl": "i", "ru": "и", "el": "και", "fi": "ja", "tr": "ve",
+                 "hi": "और"}
+
 _FULL_STOP = {"hi": "।"}
 
 
-def all_sentences(language: str) -> list[str]:
-    """Every sentence the phrase lists of ``language`` make (216), in a fixed order."""
+def all_sentences(name: str) -> list[str]:
+    """Every sentence the phrase lists of language ``name`` make (216), in a fixed order.
+
+    Examples
+    --------
+    >>> len(all_sentences("fi"))
+    216
+    """
+    language = name
     if language not in LANGUAGES:
-        raise ValueError(f"unknown language {language!r}: choose from {sorted(LANGUAGES)}")
+        raise ParameterError(f"unknown language {language!r}: choose from {sorted(LANGUAGES)}")
     _, order, subj, pred, adv = LANGUAGES[language]
     stop = _FULL_STOP.get(language, ".")
     out = []
@@ -163,22 +193,84 @@ def all_sentences(language: str) -> list[str]:
     return out
 
 
-def sentences(language: str, n: int, seed: int = 0) -> list[str]:
-    """``n`` distinct sentences of ``language``, drawn without replacement with ``seed``."""
+def sentences(name: str, *, n: int, random_state=0) -> list[str]:
+    """``n`` distinct sentences of language ``name``, drawn without replacement.
+
+    Examples
+    --------
+    >>> sentences("de", n=2, random_state=3) == sentences("de", n=2, random_state=3)
+    True
+    """
+    language = name
     pool = all_sentences(language)
     if n > len(pool):
-        raise ValueError(f"{language}: asked for {n} distinct sentences, the lists make {len(pool)}")
-    order = np.random.default_rng(seed).permutation(len(pool))[:n]
+        raise ParameterError(f"{language}: asked for n={n} distinct sentences, the lists make "
+                             f"{len(pool)}")
+    order = _validate.random_state(random_state).permutation(len(pool))[:n]
     return [pool[i] for i in order]
 
 
-def check_engine(engine: str, corpus: str | None = None):
-    """Raise :class:`~mirbook.datasets.core.MissingToolError` (with the apt-get command) if absent."""
-    from mirbook.datasets.core import require_tool
+def check_engine(name: str, *, corpus: str | None = None):
+    """Raise :class:`mirbook.errors.MissingToolError` (with the apt-get command) if absent."""
+    from mirbook._tools import require_tool
 
-    if engine not in ("espeak-ng", "flite"):
-        raise ValueError(f"unknown speech engine {engine!r}: use 'espeak-ng' or 'flite'")
+    engine = name
+    if engine not in ("espeak-ng", "flite", "festival"):
+        raise ParameterError(f"unknown speech engine {engine!r}: use 'espeak-ng', 'flite' or "
+                             "'festival'")
+    if engine == "festival":
+        require_tool("festival", apt="festival", executable="text2wave", corpus=corpus)
+        return
     require_tool(engine, apt=engine, executable=engine, corpus=corpus)
+
+
+def check_festival_voice(voice: str, *, corpus: str | None = None):
+    """Raise :class:`mirbook.errors.MissingToolError` if festival ``voice`` is not installed."""
+    import glob
+
+    from mirbook.errors import MissingToolError
+
+    if voice not in FESTIVAL_VOICES:
+        raise ParameterError(f"unknown festival voice {voice!r}: choose from "
+                             f"{sorted(FESTIVAL_VOICES)}")
+    check_engine("festival", corpus=corpus)
+    if not glob.glob(f"/usr/share/festival/voices/*/{voice}"):
+        pkg = FESTIVAL_VOICES[voice][1]
+        raise MissingToolError(f"festival voice {voice} is not installed"
+                               f"{f' (corpus {corpus})' if corpus else ''}: "
+                               f"sudo apt-get install {pkg}")
+
+
+def vary_sentences(texts, *, language, random_state=0):
+    """Mix sentence lengths: some sentences cut to subject and verb, some joined in pairs.
+
+    Examples
+    --------
+    >>> out = vary_sentences(["A b c.", "D e f.", "G h i."], language="en", random_state=0)
+    >>> all(isinstance(t, str) and t for t in out)
+    True
+    """
+    rng = _validate.random_state(random_state)
+    stop = _FULL_STOP.get(language, ".")
+    out, i = [], 0
+    texts = list(texts)
+    while i < len(texts):
+        r = rng.uniform()
+        t = texts[i].rstrip(stop).rstrip()
+        if r < 0.35 and i + 1 < len(texts):            # compound sentence
+            nxt = texts[i + 1].rstrip(stop).rstrip()
+            nxt = nxt[:1].lower() + nxt[1:] if language not in ("de",) else nxt
+            out.append(f"{t}, {_CONJUNCTIONS.get(language, 'and')} {nxt}{stop}")
+            i += 2
+            continue
+        if r < 0.55:                                   # short clause: drop the last words
+            words = t.split()
+            keep = max(2, int(len(words) * rng.uniform(0.4, 0.7)))
+            out.append(" ".join(words[:keep]) + stop)
+        else:
+            out.append(t + stop)
+        i += 1
+    return out
 
 
 def _read_wav_bytes(data: bytes, what: str):
@@ -191,15 +283,17 @@ def _read_wav_bytes(data: bytes, what: str):
 
 
 def synthesize(text: str, *, engine: str = "espeak-ng", language: str = "en", voice: str | None = None,
-               sr: int = 22050, pitch: int = 50, speed: int = 165, stretch: float = 1.0):
+               sr: int = 22050, pitch: int = 50, speed: int = 165, stretch: float = 1.0,
+               word_gap: int = 0, f0: float | None = None):
     """Speak ``text`` and return the signal (float32 mono at ``sr``).
 
     Parameters
     ----------
     text : str
-    engine : {"espeak-ng", "flite"}
+    engine : {"espeak-ng", "flite", "festival"}
     language : str
-        A key of :data:`LANGUAGES` (espeak-ng); flite speaks English only.
+        A key of :data:`LANGUAGES` (espeak-ng); flite speaks English only; festival the language
+        of its voice (:data:`FESTIVAL_VOICES`).
     voice : str, optional
         espeak-ng: a variant of :data:`ESPEAK_VARIANTS` (default none); flite: one of
         :data:`FLITE_VOICES` (default ``"kal"``).
@@ -210,7 +304,11 @@ def synthesize(text: str, *, engine: str = "espeak-ng", language: str = "en", vo
     speed : int
         espeak-ng words per minute.
     stretch : float
-        flite duration stretch (> 1 is slower).
+        flite and festival duration stretch (> 1 is slower).
+    word_gap : int
+        espeak-ng extra pause between words, in units of 10 ms.
+    f0 : float, optional
+        festival diphone voices: mean pitch (Hz) of the intonation model.
 
     Returns
     -------
@@ -223,15 +321,17 @@ def synthesize(text: str, *, engine: str = "espeak-ng", language: str = "en", vo
         name = LANGUAGES[language][0] if language in LANGUAGES else language
         if voice:
             name = f"{name}+{voice}"
-        cmd = ["espeak-ng", "-v", name, "-p", str(int(pitch)), "-s", str(int(speed)), "--stdout",
-               text]
+        cmd = ["espeak-ng", "-v", name, "-p", str(int(pitch)), "-s", str(int(speed)),
+               "-g", str(int(word_gap)), "--stdout", text]
         proc = subprocess.run(cmd, capture_output=True)
         if proc.returncode != 0:
             raise RuntimeError(f"espeak-ng -v {name} failed: {proc.stderr.decode(errors='replace')}")
         y, file_sr = _read_wav_bytes(proc.stdout, f"espeak-ng -v {name}")
+    elif engine == "festival":
+        y, file_sr = _festival(text, voice=voice or "kal_diphone", stretch=stretch, f0=f0)
     else:
         if language != "en":
-            raise ValueError(f"flite speaks English only, not {language!r}")
+            raise ParameterError(f"flite speaks English only, not language={language!r}")
         voice = voice or "kal"
         fd, tmp = tempfile.mkstemp(suffix=".wav")
         os.close(fd)
@@ -246,11 +346,38 @@ def synthesize(text: str, *, engine: str = "espeak-ng", language: str = "en", vo
                 y, file_sr = _read_wav_bytes(f.read(), f"flite -voice {voice}")
         finally:
             os.unlink(tmp)
-    y = resample(y, file_sr, sr) if file_sr != sr else y.astype(np.float32)
+    y = resample(y, orig_sr=file_sr, target_sr=sr) if file_sr != sr else y.astype(np.float32)
     return np.asarray(y, dtype=np.float32)
 
 
-def trim_silence(y, threshold_db: float = -50.0, frame: int = 256):
+def _festival(text, *, voice, stretch, f0):
+    check_festival_voice(voice)
+    enc = FESTIVAL_VOICES[voice][2]
+    evals = [f"(voice_{voice})", f"(Parameter.set 'Duration_Stretch {float(stretch):.3f})"]
+    if f0 is not None and voice.endswith("_diphone"):
+        evals.append(f"(set! int_lr_params (list (list 'target_f0_mean {float(f0):.1f}) "
+                     f"(list 'target_f0_std {0.16 * float(f0):.1f}) "
+                     "(list 'model_f0_mean 170) (list 'model_f0_std 34)))")
+    fd, txt = tempfile.mkstemp(suffix=".txt")
+    os.close(fd)
+    fd, wav = tempfile.mkstemp(suffix=".wav")
+    os.close(fd)
+    try:
+        with open(txt, "wb") as f:
+            f.write(text.encode(enc, errors="replace"))
+        cmd = ["text2wave"] + [a for e in evals for a in ("-eval", e)] + [txt, "-o", wav]
+        proc = subprocess.run(cmd, capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"festival voice {voice} failed: "
+                               f"{proc.stderr.decode(errors='replace')}")
+        with open(wav, "rb") as f:
+            return _read_wav_bytes(f.read(), f"festival voice {voice}")
+    finally:
+        os.unlink(txt)
+        os.unlink(wav)
+
+
+def trim_silence(y, *, threshold_db: float = -50.0, frame: int = 256):
     """Drop leading and trailing frames quieter than ``threshold_db`` relative to the peak."""
     y = np.asarray(y, dtype=np.float32)
     if y.size == 0 or not np.any(y):
@@ -265,8 +392,12 @@ def trim_silence(y, threshold_db: float = -50.0, frame: int = 256):
     return y[loud[0] * frame: (loud[-1] + 1) * frame]
 
 
-def speak(texts, *, duration: float, sr: int = 22050, gap: float = 0.35, **kwargs):
+def speak(texts, *, duration: float, sr: int = 22050, gap: float = 0.35, gaps=None, lead=0.0,
+          **kwargs):
     """Speak ``texts`` one after the other (``gap`` s apart) and return exactly ``duration`` s.
+
+    ``gaps`` (a list, one per sentence) overrides ``gap`` (natural pauses vary); ``lead`` is
+    the silence (s) before the first sentence.
 
     The sentences are spoken until the clip is full; if they run out the clip is zero-padded.
     Leading silence is trimmed so that speech starts at once.
@@ -279,8 +410,12 @@ def speak(texts, *, duration: float, sr: int = 22050, gap: float = 0.35, **kwarg
     """
     n = int(round(duration * sr))
     pieces, used, total = [], [], 0
-    silence = np.zeros(int(round(gap * sr)), dtype=np.float32)
-    for text in texts:
+    if lead > 0:
+        pieces.append(np.zeros(int(round(lead * sr)), dtype=np.float32))
+        total += len(pieces[0])
+    for i, text in enumerate(texts):
+        g = gap if gaps is None else gaps[i % len(gaps)]
+        silence = np.zeros(int(round(g * sr)), dtype=np.float32)
         y = trim_silence(synthesize(text, sr=sr, **kwargs))
         pieces += [y, silence]
         used.append(text)

@@ -14,9 +14,9 @@ folk                   ``ryansMammoth`` and ``essenFolksong``    traditional    
 classical-quartet      ``haydn``/``mozart``/``beethoven`` quartets Haydn/Mozart/...  string quartet
 =====================  ========================================  =================  ===============
 
-Notes come from :mod:`mirbook.datasets.scores` (ties merged; repeats as written) and
-audio from :func:`mirbook.datasets.synth.render_tracks` (TimGM6mb soundfont): the same renderer as
-the ``chorales`` corpus.
+Notes come from :mod:`mirbook.scores` (ties merged; repeats as written) and audio from
+:func:`mirbook.synth.render_tracks` (TimGM6mb soundfont): the same renderer as the ``chorales``
+corpus.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from mirbook import _validate
 from mirbook.datasets.core import SkipItem
+from mirbook.errors import ParameterError
 
 #: General MIDI ensembles: name -> (programs of the parts, top to bottom; extra parts reuse the
 #: last), instrument tags.
@@ -75,10 +77,11 @@ def _composer(path: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def pieces(style: str) -> tuple:
-    """``((source, number_or_0, artist, group), ...)`` available for ``style``, in a fixed order."""
+def pieces(name: str) -> tuple:
+    """``((source, number_or_0, artist, group), ...)`` available for style ``name``, fixed order."""
     from music21 import corpus
 
+    style = name
     collections = STYLES[style][0]
     out = []
     for coll in collections:
@@ -122,7 +125,7 @@ def bach_group(source: str) -> str:
     from mirbook.datasets import chorales
 
     bwv = source.split("bwv", 1)[1].rsplit(".mxl", 1)[0]
-    return chorales.group_of(bwv, _chorale_titles().get(bwv))
+    return chorales.group_of(bwv=bwv, title=_chorale_titles().get(bwv))
 
 
 def _params(style, piece, rng):
@@ -139,11 +142,17 @@ def _params(style, piece, rng):
     }
 
 
-def choose(style: str, n: int, rng, exclude=(), splits=None) -> list[dict]:
-    """``n`` distinct pieces of ``style`` as parameter dicts (source, number, artist, group...).
+def choose(name: str, n: int, *, random_state, exclude=(), splits=None) -> list[dict]:
+    """``n`` distinct pieces of style ``name`` as parameter dicts (source, number, artist, group...).
 
     Parameters
     ----------
+    name : str
+        A key of :data:`STYLES`.
+    n : int
+    random_state : np.random.Generator or int
+        Drives the choice (a Generator is used as is, so the caller's stream advances).
+    exclude : set of (source, number)
     splits : dict, optional
         ``{"train": 8, "validation": 2, "test": 2}``: take that many pieces whose group
         :func:`~mirbook.datasets.core.assign_split` puts in each split (``n`` is then ignored), so
@@ -151,12 +160,14 @@ def choose(style: str, n: int, rng, exclude=(), splits=None) -> list[dict]:
     """
     from mirbook.datasets.core import assign_split
 
+    style = name
+    rng = _validate.random_state(random_state)
     exclude = set(exclude)
     pool = [p for p in pieces(style) if (p[0], p[1]) not in exclude]
     order = [pool[int(i)] for i in rng.permutation(len(pool))]
     if splits is None:
         if n > len(pool):
-            raise ValueError(f"{style}: {n} pieces asked, {len(pool)} available")
+            raise ParameterError(f"{style}: n={n} pieces asked, {len(pool)} available")
         return [_params(style, piece, rng) for piece in order[:n]]
     want, out = dict(splits), []
     for piece in order:
@@ -168,11 +179,11 @@ def choose(style: str, n: int, rng, exclude=(), splits=None) -> list[dict]:
             want[split] -= 1
             out.append(_params(style, piece, rng))
     if any(want.values()):
-        raise ValueError(f"{style}: not enough pieces for the split counts {splits}")
+        raise ParameterError(f"{style}: not enough pieces for the split counts {splits}")
     return out
 
 
-def parse(source: str, number: int = 0):
+def parse(source: str, *, number: int = 0):
     """Parse a corpus score (``number`` picks a tune of an opus); :class:`SkipItem` on failure."""
     from music21 import corpus, stream
 
@@ -185,10 +196,12 @@ def parse(source: str, number: int = 0):
     return s
 
 
-def excerpt_tracks(params: dict, duration: float, *, max_parts: int = 6):
+def excerpt_tracks(config: dict, *, duration: float, max_parts: int = 6):
     """The General MIDI tracks of a ``duration``-second excerpt of a score.
 
-    The excerpt starts at the bar line nearest to ``start_frac`` of the piece (so that
+    ``config`` is the excerpt's parameters (an :class:`~mirbook.datasets.core.Item`'s
+    ``params``: ``source``, ``number``, ``ensemble``, ``bpm``, ``start_frac``, ``velocity``,
+    ``seed``). The excerpt starts at the bar line nearest to ``start_frac`` of the piece (so that
     ``duration`` seconds fit when possible) and is played at ``bpm`` quarter notes per minute.
     An excerpt with sound in less than 60 % of its duration is tried again from fixed starts
     (0, 25, 50, 75, 100 % of the piece) before the item is skipped.
@@ -196,13 +209,14 @@ def excerpt_tracks(params: dict, duration: float, *, max_parts: int = 6):
     Returns
     -------
     tracks : list of (program, notes)
-        For :func:`mirbook.datasets.synth.render_tracks`.
+        For :func:`mirbook.synth.render_tracks`.
     info : dict
         ``start_q``, ``title``, ``n_notes``, ``programs``, instrument ``tags``.
     """
-    from mirbook.datasets import scores
+    from mirbook import scores
 
-    score = parse(params["source"], params.get("number", 0))
+    params = config
+    score = parse(params["source"], number=params.get("number", 0))
     # Repeats are not expanded: an excerpt is read as written (expanding the repeats of a long
     # quartet movement costs tens of seconds, and changes nothing a listener could tell).
     parts = list(score.parts)[:max_parts]
@@ -258,10 +272,10 @@ def excerpt_tracks(params: dict, duration: float, *, max_parts: int = 6):
                     "programs": [t[0] for t in tracks], "tags": list(tags)}
 
 
-def render_excerpt(params: dict, duration: float, sr: int):
+def render_excerpt(config: dict, *, duration: float, sr: int):
     """Render an excerpt (see :func:`excerpt_tracks`) to exactly ``duration`` s of float32 audio."""
-    from mirbook.datasets import synth
+    from mirbook import synth
 
-    tracks, info = excerpt_tracks(params, duration)
-    y = synth.render_tracks(tracks, sr, duration=duration, fade_out=0.3, peak=0.89)
+    tracks, info = excerpt_tracks(config, duration=duration)
+    y = synth.render_tracks(tracks, sr=sr, duration=duration, fade_out=0.3, peak=0.89)
     return y, info

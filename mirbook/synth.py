@@ -1,4 +1,7 @@
-"""Rendering note lists to audio with FluidSynth and a General MIDI soundfont (shared by the corpora).
+"""Rendering note lists to audio with FluidSynth and a General MIDI soundfont.
+
+The renderer of the book's corpora (:mod:`mirbook.datasets`) and of :func:`mirbook.symbolic.render`.
+Used in the chapter notebooks ``notebooks/03_task_map.ipynb`` and ``notebooks/04_symbolic_midi.ipynb``.
 
 The soundfont is ``TimGM6mb.sf2``, shipped inside the ``pretty_midi`` wheel (small, GPL-2 licensed,
 by Tim Brechbill), so every machine renders the same audio. ``$MIRBOOK_SOUNDFONT`` may point at
@@ -18,7 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mirbook.datasets.core import SR, require_tool
+from mirbook._tools import require_tool
+from mirbook.config import SR
+from mirbook.errors import ParameterError
+
+__all__ = ["GM", "RENDER_VERSION", "check_fluidsynth", "soundfont_path", "render_tracks"]
+
+#: Version of what this module renders: bump it when a change alters the audio, and every corpus
+#: that lists ``"mirbook.synth"`` in its ``RENDERERS`` is rendered again on the next build.
+RENDER_VERSION = 1
 
 #: A few General MIDI programs by family (0-based program numbers).
 GM = {
@@ -32,8 +43,18 @@ GM = {
 }
 
 
-def check_fluidsynth(corpus=None):
-    """Raise :class:`~mirbook.datasets.core.MissingToolError` if FluidSynth cannot be used."""
+def check_fluidsynth(*, corpus=None):
+    """Raise :class:`mirbook.errors.MissingToolError` if FluidSynth cannot be used.
+
+    Parameters
+    ----------
+    corpus : str, optional
+        The corpus that needs it (named in the message).
+
+    Examples
+    --------
+    >>> check_fluidsynth()                      # doctest: +SKIP
+    """
     require_tool("FluidSynth (libfluidsynth)", apt="libfluidsynth3", library="fluidsynth",
                  corpus=corpus)
     require_tool("FluidSynth (libfluidsynth, through pyfluidsynth)", apt="libfluidsynth3",
@@ -41,7 +62,22 @@ def check_fluidsynth(corpus=None):
 
 
 def soundfont_path() -> Path:
-    """The General MIDI soundfont: ``$MIRBOOK_SOUNDFONT`` or pretty_midi's ``TimGM6mb.sf2``."""
+    """The General MIDI soundfont: ``$MIRBOOK_SOUNDFONT`` or pretty_midi's ``TimGM6mb.sf2``.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        ``$MIRBOOK_SOUNDFONT`` names no file, or pretty_midi's soundfont is missing.
+
+    Examples
+    --------
+    >>> soundfont_path().suffix
+    '.sf2'
+    """
     env = os.environ.get("MIRBOOK_SOUNDFONT")
     if env:
         path = Path(env).expanduser()
@@ -57,7 +93,7 @@ def soundfont_path() -> Path:
     return path
 
 
-def render_tracks(tracks, sr=SR, *, duration=None, fade_out=0.05, peak=None):
+def render_tracks(tracks, *, sr=SR, duration=None, fade_out=0.05, peak=None):
     """Render tracks with FluidSynth; returns a float32 mono signal.
 
     Parameters
@@ -66,7 +102,7 @@ def render_tracks(tracks, sr=SR, *, duration=None, fade_out=0.05, peak=None):
         ``(program, notes)`` or ``(program, notes, is_drum)``; notes are
         ``(onset_s, offset_s, midi_pitch, velocity)``.
     sr : int
-        Sample rate.
+        Sample rate (default :data:`mirbook.config.SR`).
     duration : float, optional
         Cut (or zero-pad) to this length in seconds; by default the release tail (1 s) is kept.
     fade_out : float
@@ -78,7 +114,32 @@ def render_tracks(tracks, sr=SR, *, duration=None, fade_out=0.05, peak=None):
     Returns
     -------
     y : np.ndarray, shape (n,), float32
+
+    Raises
+    ------
+    mirbook.errors.ParameterError
+        A track that is not ``(program, notes[, is_drum])``, or a bad ``sr``/``duration``.
+    mirbook.errors.MissingToolError
+        FluidSynth is not installed.
+
+    Examples
+    --------
+    >>> y = render_tracks([(0, [(0.0, 0.5, 69, 100)])], sr=22050, duration=1.0)  # doctest: +SKIP
+    >>> y.shape, y.dtype                                                      # doctest: +SKIP
+    ((22050,), dtype('float32'))
     """
+    from mirbook.io import check_sr
+
+    sr = check_sr(sr)
+    if duration is not None and not (np.isfinite(duration) and duration > 0):
+        raise ParameterError(f"duration={duration!r}: expected a positive number of seconds")
+    tracks = list(tracks)
+    for k, track in enumerate(tracks):
+        if not isinstance(track, (tuple, list)) or len(track) not in (2, 3):
+            raise ParameterError(f"tracks[{k}]: expected (program, notes) or "
+                                 f"(program, notes, is_drum), got {type(track).__name__}")
+        if not 0 <= int(track[0]) <= 127:
+            raise ParameterError(f"tracks[{k}]: program {track[0]} outside 0..127")
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(resolution=960, initial_tempo=120.0)
@@ -111,36 +172,3 @@ def render_tracks(tracks, sr=SR, *, duration=None, fade_out=0.05, peak=None):
         if m > 0:
             y = y * (peak / m)
     return np.clip(y, -1.0, 1.0).astype(np.float32)
-
-
-def midi_to_hz(pitch):
-    """Equal-tempered frequency (A4 = 440 Hz) of MIDI pitch(es)."""
-    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
-
-
-def write_notes(path, notes):
-    """Write notes in mir_eval's transcription format: ``onset offset frequency_hz`` per line.
-
-    ``notes`` are ``(onset_s, offset_s, midi_pitch, ...)``; written atomically, sorted by onset
-    then pitch; readable by :func:`mir_eval.io.load_valued_intervals`.
-    """
-    from mirbook.datasets.core import write_text
-
-    rows = sorted((float(n[0]), float(n[1]), int(n[2])) for n in notes)
-    text = "".join(f"{on:.6f}\t{off:.6f}\t{midi_to_hz(p):.4f}\n" for on, off, p in rows)
-    return write_text(path, text)
-
-
-def write_labeled_intervals(path, intervals, labels):
-    """Write ``start end label`` lines (mir_eval's ``.lab`` format), atomically."""
-    from mirbook.datasets.core import write_text
-
-    text = "".join(f"{a:.6f}\t{b:.6f}\t{lab}\n" for (a, b), lab in zip(intervals, labels))
-    return write_text(path, text)
-
-
-def write_times(path, times):
-    """Write one time (seconds) per line (beats, downbeats), atomically."""
-    from mirbook.datasets.core import write_text
-
-    return write_text(path, "".join(f"{t:.6f}\n" for t in times))

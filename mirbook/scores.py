@@ -1,8 +1,10 @@
 """From a music21 score to note lists, beats, downbeats, Harte chord labels and a key, in seconds.
 
-Shared by the ``chorales``, ``piano`` and ``mood`` corpora. The same note list feeds the
-synthesizer and the label files, so audio and labels cannot disagree; every time in seconds comes
-from one :class:`TimeMap` (a tempo and optional fermata stretches).
+The score side of the book's corpora (``chorales``, ``piano``, ``mood``: :mod:`mirbook.datasets`)
+and of :func:`mirbook.symbolic.score_to_midi`. Used in the chapter notebook
+``notebooks/04_symbolic_midi.ipynb``. The same note list feeds the synthesizer and the label
+files, so audio and labels cannot disagree; every time in seconds comes from one :class:`TimeMap`
+(a tempo and optional fermata stretches, :meth:`TimeMap.from_tempo`).
 
 The pitfalls handled here:
 
@@ -11,59 +13,135 @@ The pitfalls handled here:
 - **Pickup measures** (anacrusis): beats and downbeats follow the metre, not the measure objects
   (a pickup measure's ``paddingLeft`` says where in the bar it starts), so the first downbeat is
   the first full bar and a repeated pickup does not create a spurious downbeat.
-- **Ties** are merged (:meth:`~music21.stream.Stream.stripTies`) into one note.
+- **Ties** are merged into one note.
 - **Fermatas** lengthen their notes by a factor, in the :class:`TimeMap`, so the audio holds them
   and the beat/chord/note times follow.
+
+A score this module cannot use (no parts, corrupt, repeats that cannot be expanded...) raises
+:class:`ScoreError`; the corpus build skips such an item and records why. Chord qualities and root
+names are :mod:`mirbook.chords`' (:data:`~mirbook.chords.QUALITY_INTERVALS`,
+:data:`~mirbook.chords.ROOTS`). The label files are written in mir_eval's formats by
+:func:`write_notes`, :func:`write_labeled_intervals` and :func:`write_times`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from mirbook.datasets.core import SkipItem
+from mirbook.chords import QUALITY_INTERVALS, ROOTS
+from mirbook.errors import MirbookError, ParameterError
 
-#: Chord qualities used for the labels (Harte shorthands) and their intervals above the root.
-QUALITIES = {
-    "maj": (0, 4, 7), "min": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8),
-    "7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10),
-    "dim7": (0, 3, 6, 9), "hdim7": (0, 3, 6, 10),
-}
-#: Harte root names (sharps for black keys except Bb and Eb, as in the Isophonics annotations).
-PC_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+__all__ = [
+    "RENDER_VERSION", "ScoreError", "TimeMap", "has_repeats", "expand", "check_score",
+    "part_notes", "truncate", "fermata_spans", "beat_grid", "chordify_segments",
+    "label_from_weights", "ONSET_WEIGHT", "beat_chords", "key_label", "score_events",
+    "time_signature", "write_notes", "write_labeled_intervals", "write_times",
+    "KEY_PROFILES", "estimate_key",
+]
+
+#: Version of what this module computes from a score: bump it when a change alters notes, times
+#: or labels, and every corpus that lists ``"mirbook.scores"`` in its ``RENDERERS`` is rebuilt.
+RENDER_VERSION = 1
+
+#: The chord qualities the beat labels use (Harte shorthands), from :mod:`mirbook.chords`.
+LABEL_QUALITIES = ("maj", "min", "dim", "aug", "7", "maj7", "min7", "dim7", "hdim7")
+
+
+class ScoreError(MirbookError, ValueError):
+    """A score that cannot be used (no parts, parts of unequal length, no time signature,
+    repeats that cannot be expanded...); the message says why. Corpora skip such an item."""
 
 
 class TimeMap:
-    """Quarter-note offsets -> seconds: a constant tempo, slowed down over fermata spans.
+    """A monotone piecewise-linear map between two time axes (the one time map of mirbook).
+
+    Score time (quarter notes, or seconds at a nominal tempo) to performance time (seconds), or
+    back (:meth:`inverse`). Built from anchors, or from a tempo with fermata stretches
+    (:meth:`from_tempo`); :class:`mirbook.alignment.Alignment` is one too.
 
     Parameters
     ----------
-    bpm : float
-        Quarter notes per minute.
-    stretches : list of (start_q, end_q, factor)
-        Spans (in quarter notes) played ``factor`` times slower (fermatas).
+    src, dst : array-like, shape (k,)
+        Anchor points: ``src`` strictly increasing, ``dst`` non-decreasing; ``k >= 2`` unless
+        both slopes are given (then ``k >= 1``).
+    slope_before, slope_after : float, optional
+        Slope of the map before the first and after the last anchor; by default the slope of
+        the first / last segment.
+
+    Examples
+    --------
+    >>> w = TimeMap([0, 1, 2], [0, 2, 3])
+    >>> w([0.5, 1.5, 3.0]).tolist()
+    [1.0, 2.5, 4.0]
+    >>> w.inverse()([2.5]).tolist()
+    [1.5]
     """
 
-    def __init__(self, bpm, stretches=()):
-        self.bpm = float(bpm)
-        spq = 60.0 / self.bpm
+    def __init__(self, src, dst, *, slope_before=None, slope_after=None):
+        src = np.asarray(src, dtype=float)
+        dst = np.asarray(dst, dtype=float)
+        need = 1 if slope_before is not None and slope_after is not None else 2
+        if src.ndim != 1 or src.shape != dst.shape or len(src) < need:
+            raise ParameterError(f"src {src.shape} and dst {dst.shape}: expected two 1-D arrays "
+                                 f"of the same length >= {need}")
+        if not (np.all(np.isfinite(src)) and np.all(np.isfinite(dst))):
+            raise ParameterError("src, dst: NaN/Inf anchors")
+        if np.any(np.diff(src) <= 0) or np.any(np.diff(dst) < 0):
+            raise ParameterError("a time map needs increasing src and non-decreasing dst anchors")
+        self.src, self.dst = src, dst
+        self.slope_before = float((dst[1] - dst[0]) / (src[1] - src[0])
+                                  if slope_before is None else slope_before)
+        self.slope_after = float((dst[-1] - dst[-2]) / (src[-1] - src[-2])
+                                 if slope_after is None else slope_after)
+
+    @classmethod
+    def from_tempo(cls, bpm, stretches=()):
+        """Quarter-note offsets -> seconds: a constant tempo, slowed down over fermata spans.
+
+        Parameters
+        ----------
+        bpm : float
+            Quarter notes per minute.
+        stretches : list of (start_q, end_q, factor)
+            Spans (in quarter notes) played ``factor`` times slower (fermatas).
+
+        Examples
+        --------
+        >>> tm = TimeMap.from_tempo(60, [(2.0, 3.0, 2.0)])
+        >>> tm([0, 1, 2, 2.5, 3, 4]).tolist()
+        [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+        """
+        bpm = float(bpm)
+        if not (np.isfinite(bpm) and bpm > 0):
+            raise ParameterError(f"bpm={bpm!r}: expected a positive tempo")
+        spq = 60.0 / bpm
         q, s = [0.0], [0.0]
         for a, b, f in sorted(stretches):
             a = max(a, q[-1])
             if b <= a:
                 continue
-            s.append(s[-1] + (a - q[-1]) * spq)
-            q.append(a)
+            if a > q[-1]:
+                s.append(s[-1] + (a - q[-1]) * spq)
+                q.append(a)
             s.append(s[-1] + (b - a) * spq * f)
             q.append(b)
-        self._q = np.asarray(q)
-        self._s = np.asarray(s)
-        self._spq = spq
+        out = cls(q, s, slope_before=spq, slope_after=spq)
+        out.bpm = bpm
+        return out
 
-    def __call__(self, q):
-        q = np.asarray(q, dtype=float)
-        out = np.interp(q, self._q, self._s)
-        beyond = q > self._q[-1]
-        return np.where(beyond, self._s[-1] + (q - self._q[-1]) * self._spq, out)
+    def __call__(self, t):
+        t = np.asarray(t, dtype=float)
+        s, d = self.src, self.dst
+        out = np.interp(t, s, d)
+        out = np.where(t < s[0], d[0] + (t - s[0]) * self.slope_before, out)
+        return np.where(t > s[-1], d[-1] + (t - s[-1]) * self.slope_after, out)
+
+    def inverse(self):
+        """The inverse map (requires strictly increasing ``dst`` and non-zero end slopes)."""
+        return TimeMap(self.dst, self.src, slope_before=1.0 / self.slope_before,
+                       slope_after=1.0 / self.slope_after)
 
 
 def has_repeats(score):
@@ -77,7 +155,7 @@ def has_repeats(score):
 
 
 def expand(score):
-    """The score with repeats expanded; :class:`SkipItem` when music21 cannot do it.
+    """The score with repeats expanded; :class:`ScoreError` when music21 cannot do it.
 
     A score without any repeat sign is returned as is (expansion deep-copies the whole score).
     """
@@ -86,20 +164,20 @@ def expand(score):
     try:
         out = score.expandRepeats()
     except Exception as exc:  # music21 raises several kinds (ExpanderException, RepeatException...)
-        raise SkipItem(f"repeats cannot be expanded: {type(exc).__name__}: {exc}") from None
+        raise ScoreError(f"repeats cannot be expanded: {type(exc).__name__}: {exc}") from None
     return out
 
 
 def check_score(score, *, min_parts=1):
-    """Refuse odd scores (:class:`SkipItem`): no parts, parts of different lengths, no notes."""
+    """Refuse odd scores (:class:`ScoreError`): no parts, parts of different lengths, no notes."""
     parts = list(score.parts)
     if len(parts) < min_parts:
-        raise SkipItem(f"{len(parts)} part(s), expected at least {min_parts}")
+        raise ScoreError(f"{len(parts)} part(s), expected at least {min_parts}")
     ends = {round(float(p.highestTime), 3) for p in parts}
     if len(ends) > 1:
-        raise SkipItem(f"parts end at different times {sorted(ends)} (corrupt or incomplete score)")
+        raise ScoreError(f"parts end at different times {sorted(ends)} (corrupt or incomplete score)")
     if not any(len(p.recurse().notes) for p in parts):
-        raise SkipItem("no notes")
+        raise ScoreError("no notes")
     return parts
 
 
@@ -137,12 +215,12 @@ def part_notes(part):
         for p in n.pitches:
             midi = int(round(p.ps))
             if not 0 <= midi <= 127:
-                raise SkipItem(f"pitch {p} out of the MIDI range")
+                raise ScoreError(f"pitch {p} out of the MIDI range")
             out.append((on, on + d, midi))
     return out
 
 
-def truncate(score, end_q):
+def truncate(score, *, end_q):
     """Drop, in place, every measure that starts at or after ``end_q`` (quarter notes).
 
     The expensive music21 steps (chordify...) then only see the part of the piece that is used.
@@ -187,11 +265,11 @@ def beat_grid(part):
     beats, downbeats = [], []
     measures = list(part.getElementsByClass("Measure"))
     if not measures:
-        raise SkipItem("the score has no measures")
+        raise ScoreError("the score has no measures")
     for m in measures:
         ts = m.timeSignature or m.getContextByClass("TimeSignature")
         if ts is None:
-            raise SkipItem(f"measure {m.number} has no time signature")
+            raise ScoreError(f"measure {m.number} has no time signature")
         bar = Fraction(ts.barDuration.quarterLength)
         beat = Fraction(ts.beatDuration.quarterLength)
         pad = Fraction(m.paddingLeft)
@@ -228,15 +306,15 @@ def chordify_segments(score):
     return out
 
 
-def label_from_weights(weights, bass=None, *, missing_penalty=0.2, bass_bonus=0.2,
+def label_from_weights(chroma, *, bass=None, missing_penalty=0.2, bass_bonus=0.2,
                        seventh_penalty=0.2):
     """Best Harte label for a pitch-class weight vector (root position; ``N`` when silent).
 
-    Each candidate (12 roots x :data:`QUALITIES`) scores the weight inside its template minus the
+    Each candidate (12 roots x :data:`LABEL_QUALITIES`) scores the weight inside its template minus the
     weight outside it, minus ``missing_penalty`` for each template note that is absent, minus
     ``seventh_penalty`` for a four-note chord, plus ``bass_bonus`` if the bass is the root; ties go
     to the simpler (earlier) quality. The defaults were chosen on the expert analyses
-    (:func:`mirbook.datasets.chorales.expert_agreement`), by a coarse grid search.
+    (``expert_agreement`` of the ``chorales`` corpus), by a coarse grid search.
 
     Examples
     --------
@@ -244,14 +322,15 @@ def label_from_weights(weights, bass=None, *, missing_penalty=0.2, bass_bonus=0.
     >>> label_from_weights(w, bass=0)
     'C:maj'
     """
-    w = np.asarray(weights, dtype=float)
+    w = np.asarray(chroma, dtype=float)
     total = w.sum()
     if total <= 0:
         return "N"
     w = w / total
     best, best_score = "N", -np.inf
     for root in range(12):
-        for name, ivs in QUALITIES.items():
+        for name in LABEL_QUALITIES:
+            ivs = QUALITY_INTERVALS[name]
             idx = [(root + i) % 12 for i in ivs]
             inside = w[idx].sum()
             score = inside - (1 - inside) - missing_penalty * sum(w[i] == 0 for i in idx)
@@ -260,7 +339,7 @@ def label_from_weights(weights, bass=None, *, missing_penalty=0.2, bass_bonus=0.
             if bass is not None and bass == root:
                 score += bass_bonus
             if score > best_score + 1e-9:
-                best, best_score = f"{PC_NAMES[root]}:{name}", score
+                best, best_score = f"{ROOTS[root]}:{name}", score
     return best
 
 
@@ -269,7 +348,7 @@ def label_from_weights(weights, bass=None, *, missing_penalty=0.2, bass_bonus=0.
 ONSET_WEIGHT = 3.0
 
 
-def beat_chords(segments, beats, end):
+def beat_chords(segments, beats, *, end):
     """One Harte label per beat: pitch classes weighted by how long they sound in the beat.
 
     Notes sounding at the beat's onset weigh :data:`ONSET_WEIGHT` times more (passing notes).
@@ -307,7 +386,7 @@ def beat_chords(segments, beats, end):
                 bass_w[bass] += ov
         bass = int(np.argmax(bass_w)) if bass_w.sum() > 0 else None
         intervals.append((a, b))
-        labels.append(label_from_weights(w, bass))
+        labels.append(label_from_weights(w, bass=bass))
     return intervals, labels
 
 
@@ -344,7 +423,7 @@ def key_label(score):
         name = (k.tonic.name, k.mode)
     tonic = name[0].replace("-", "b")
     if tonic in ("Cb", "Fb", "E#", "B#") or "##" in tonic or "bb" in tonic:
-        tonic = PC_NAMES[m21key.Key(name[0]).tonic.pitchClass]
+        tonic = ROOTS[m21key.Key(name[0]).tonic.pitchClass]
     return f"{tonic} {name[1]}", method
 
 
@@ -375,12 +454,12 @@ def score_events(score, *, bpm, fermata_factor=1.0, max_duration=None, min_cut=1
     """
     parts = check_score(score)
     if max_duration is not None:  # fermatas only slow down: this many quarter notes is enough
-        truncate(score, max_duration * bpm / 60.0 + 1e-6)
+        truncate(score, end_q=max_duration * bpm / 60.0 + 1e-6)
     spans = fermata_spans(score) if fermata_factor != 1.0 else []
-    tmap = TimeMap(bpm, [(a, b, fermata_factor) for a, b in spans])
+    tmap = TimeMap.from_tempo(bpm, [(a, b, fermata_factor) for a, b in spans])
     beats_q, downbeats_q, end_q = beat_grid(parts[0])
     if not downbeats_q:
-        raise SkipItem("no downbeat (no complete bar)")
+        raise ScoreError("no downbeat (no complete bar)")
     cut_q = end_q
     if max_duration is not None and float(tmap(end_q)) > max_duration:
         ferm_ends = [b for _, b in spans if min_cut <= float(tmap(b)) <= max_duration]
@@ -393,7 +472,7 @@ def score_events(score, *, bpm, fermata_factor=1.0, max_duration=None, min_cut=1
         elif beats:  # long bars (4/2...): cut at a beat rather than lose half the clip
             cut_q = max(beats)
         else:
-            raise SkipItem("no beat before the maximum duration")
+            raise ScoreError("no beat before the maximum duration")
     notes = []
     for i, part in enumerate(parts):
         for on, off, midi in part_notes(part):
@@ -401,7 +480,7 @@ def score_events(score, *, bpm, fermata_factor=1.0, max_duration=None, min_cut=1
                 continue
             notes.append((on, min(off, cut_q), midi, i))
     if not notes:
-        raise SkipItem("no notes before the cut")
+        raise ScoreError("no notes before the cut")
     # unisons: two voices striking the same pitch at the same time are one note for a transcriber
     uniq = {}
     for on, off, midi, i in notes:
@@ -412,7 +491,7 @@ def score_events(score, *, bpm, fermata_factor=1.0, max_duration=None, min_cut=1
     beats_q = [b for b in beats_q if b < cut_q - 1e-9]
     downbeats_q = [d for d in downbeats_q if d < cut_q - 1e-9]
     if chords:
-        ivs_q, labels = beat_chords(chordify_segments(score), beats_q, cut_q)
+        ivs_q, labels = beat_chords(chordify_segments(score), beats_q, end=cut_q)
     else:
         ivs_q, labels = [], []
     to_s = lambda q: float(tmap(q))  # noqa: E731
@@ -434,3 +513,144 @@ def time_signature(score):
     """The first time signature, as ``"4/4"`` (``"?"`` if none)."""
     ts = score.recurse().getElementsByClass("TimeSignature").first()
     return ts.ratioString if ts is not None else "?"
+
+
+# --------------------------------------------------------------------------------------------
+# label files (mir_eval formats), written atomically
+
+
+def _midi_to_hz(pitch):
+    try:
+        from mirbook.convert import midi_to_hz
+    except ImportError:  # pragma: no cover (convert arrives with the module split)
+        return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=float) - 69.0) / 12.0)
+    return midi_to_hz(pitch)
+
+
+def _write_text(path, text):
+    from mirbook.io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_notes(path, notes):
+    r"""Write notes in mir_eval's transcription format: ``onset offset frequency_hz`` per line.
+
+    Parameters
+    ----------
+    path : path-like
+    notes : iterable of tuple
+        ``(onset_s, offset_s, midi_pitch, ...)``; written sorted by onset then pitch.
+
+    Returns
+    -------
+    path : pathlib.Path
+        Readable by :func:`mir_eval.io.load_valued_intervals`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = write_notes(os.path.join(tempfile.mkdtemp(), "x.notes.txt"), [(0.5, 1.0, 69, 80)])
+    >>> p.read_text()
+    '0.500000\t1.000000\t440.0000\n'
+    """
+    rows = sorted((float(n[0]), float(n[1]), int(n[2])) for n in notes)
+    text = "".join(f"{on:.6f}\t{off:.6f}\t{float(_midi_to_hz(p)):.4f}\n" for on, off, p in rows)
+    return _write_text(path, text)
+
+
+def write_labeled_intervals(path, intervals, labels):
+    r"""Write ``start end label`` lines (mir_eval's ``.lab`` format), atomically.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.lab")
+    >>> write_labeled_intervals(p, [(0.0, 1.5)], ["C:maj"]).read_text()
+    '0.000000\t1.500000\tC:maj\n'
+    """
+    intervals, labels = list(intervals), list(labels)
+    if len(intervals) != len(labels):
+        raise ParameterError(f"intervals ({len(intervals)}) and labels ({len(labels)}): "
+                             "expected one label per interval")
+    text = "".join(f"{a:.6f}\t{b:.6f}\t{lab}\n" for (a, b), lab in zip(intervals, labels))
+    return _write_text(path, text)
+
+
+def write_times(path, times):
+    r"""Write one time (seconds) per line (beats, downbeats), atomically.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> write_times(os.path.join(tempfile.mkdtemp(), "b.txt"), [0.5, 1.0]).read_text()
+    '0.500000\n1.000000\n'
+    """
+    return _write_text(path, "".join(f"{t:.6f}\n" for t in times))
+
+
+#: Krumhansl & Kessler's probe-tone profiles (major, minor), tonic first: how well each pitch
+#: class fits a key, as rated by listeners (Krumhansl, *Cognitive Foundations of Musical Pitch*,
+#: 1990).
+KEY_PROFILES = {
+    "krumhansl": (
+        np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
+        np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17]),
+    ),
+}
+
+
+def estimate_key(chroma, *, profiles="krumhansl"):
+    """The best of the 24 major and minor keys for a pitch-class profile (Krumhansl-Schmuckler).
+
+    The profile (a chroma summed over time, or note durations per pitch class) is correlated
+    with the major and the minor key profile rotated to each of the 12 tonics; the key of the
+    highest correlation wins.
+
+    Parameters
+    ----------
+    chroma : np.ndarray, shape (12,) or (12, n_frames)
+        Pitch-class profile, C first; frames are summed.
+    profiles : str or (np.ndarray, np.ndarray)
+        A name of :data:`KEY_PROFILES` or a pair (major, minor) of 12-value profiles, tonic
+        first.
+
+    Returns
+    -------
+    key : str
+        In mir_eval's format, e.g. ``"A minor"`` (root names of :data:`mirbook.chords.ROOTS`).
+
+    Examples
+    --------
+    >>> c_major = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1.0])
+    >>> estimate_key(c_major), estimate_key(np.roll(c_major, 7))
+    ('C major', 'G major')
+    >>> estimate_key(np.roll(c_major, 7), profiles=(c_major, np.roll(c_major, 3)))
+    'G major'
+
+    Used in the chapter notebook ``notebooks/03_task_map.ipynb``.
+    """
+    from mirbook._validate import real_array
+
+    chroma = real_array(chroma, name="chroma")
+    if chroma.ndim == 2:
+        chroma = chroma.sum(axis=1)
+    if chroma.shape != (12,):
+        raise ParameterError(f"chroma must have shape (12,) or (12, n_frames), got "
+                             f"{chroma.shape}")
+    if isinstance(profiles, str):
+        if profiles not in KEY_PROFILES:
+            raise ParameterError(f"profiles={profiles!r}: expected one of "
+                                 f"{sorted(KEY_PROFILES)} or a pair (major, minor)")
+        profiles = KEY_PROFILES[profiles]
+    if len(profiles) != 2:
+        raise ParameterError("profiles must be a pair (major, minor) of 12-value profiles")
+    major, minor = (real_array(p, name="profiles", ndim=1) for p in profiles)
+    if major.shape != (12,) or minor.shape != (12,):
+        raise ParameterError("profiles: each profile must have 12 values")
+    scores = [(np.corrcoef(chroma, np.roll(prof, tonic))[0, 1], f"{ROOTS[tonic]} {mode}")
+              for mode, prof in (("major", major), ("minor", minor)) for tonic in range(12)]
+    return max(scores)[1]
