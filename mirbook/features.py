@@ -39,6 +39,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -1262,6 +1263,18 @@ def _one_file(job):
     return clip_features(y, sr=file_sr, stats=stats, **kwargs).astype(np.float32)
 
 
+def _one_file_in_worker(job):
+    """:func:`_one_file` in a pool worker, with the warnings it raised (category, message):
+    the parent re-issues them, so that the caller's warning filters apply (a worker's own
+    warnings would go straight to the process's stderr)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        row = _one_file(job)
+    return row, [(w.category, str(w.message)) for w in caught]
+
+
 def batch_clip_features(paths, *, sr=SR, n_jobs=None, stats=("mean", "std"),
                         show_progress=True, chunksize=1, **kwargs):
     """Feature vectors of many files: load, one STFT, all features, pool; parallel over cores.
@@ -1348,7 +1361,9 @@ def batch_clip_features(paths, *, sr=SR, n_jobs=None, stats=("mean", "std"),
         else:
             with process_pool(max_workers=min(n_jobs, len(jobs)),
                               initializer=_single_thread_blas) as ex:
-                for row in ex.map(_one_file, jobs, chunksize=chunksize):
+                for row, caught in ex.map(_one_file_in_worker, jobs, chunksize=chunksize):
+                    for category, message in caught:
+                        warnings.warn(message, category, stacklevel=2)
                     rows.append(row)
                     bar.update(1)
     finally:

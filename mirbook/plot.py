@@ -27,7 +27,8 @@ from mirbook.config import SR
 from mirbook.errors import ParameterError
 
 __all__ = ["STYLE", "setup", "waveform", "spectrogram", "specshow", "sampled", "snr_vs_bits",
-           "players", "encode_player"]
+           "players", "encode_player",
+           "chords_over_chroma", "activations"]
 
 #: The shared matplotlib defaults (``matplotlib.rcParams`` keys), applied by :func:`setup`.
 #: 100 dpi at 8 x 3 inches gives an 800 x 300 px figure that fits the book's content column.
@@ -83,6 +84,27 @@ def setup(**overrides) -> None:
     import matplotlib
 
     matplotlib.rcParams.update({**STYLE, **overrides})
+    _plain_text_for_styled_tables()
+
+
+def _styler_text(styler, printer, cycle):
+    printer.text(styler.data.to_string())
+
+
+def _plain_text_for_styled_tables():
+    """In a notebook, give captioned tables (pandas ``Styler``) a plain-text form.
+
+    The book shows a ``Styler``'s HTML; its default text form is ``<...Styler at 0x7f...>``, a
+    memory address that changes on every run. Registered here, the text form is the table itself.
+    """
+    try:
+        from IPython import get_ipython
+        from pandas.io.formats.style import Styler
+    except ImportError:  # pragma: no cover - IPython and pandas come with the book extras
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/plain"].for_type(Styler, _styler_text)
 
 
 def _axes(ax, figsize=None):
@@ -471,3 +493,149 @@ def players(items, *, sr=SR, format="mp3", bitrate=96, normalize=False, caption=
             f'<td class="mirbook-duration">{seconds:.1f} s</td></tr>')
     head = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return HTML(f'<table class="mirbook-players">{head}<tbody>{"".join(rows)}</tbody></table>')
+
+
+def chords_over_chroma(chroma, rows, *, sr=SR, hop_length=2048, title=None, t_max=None,
+                       colorbar="chroma (frame max = 1)"):
+    """Chroma on top, one row of chord labels per chord sequence below, on one time axis.
+
+    Parameters
+    ----------
+    chroma : np.ndarray, shape (12, n_frames)
+        Pitch-class profile (row 0 = C), frames every ``hop_length`` samples.
+    rows : dict
+        ``{name: (intervals, labels)}``: chord sequences to write under the chroma
+        (``intervals`` of shape (n, 2) in seconds, Harte labels), top to bottom.
+    sr, hop_length : int
+        Frame grid of ``chroma``.
+    title : str, optional
+        Title of the figure: say what to look at.
+    t_max : float, optional
+        End of the time axis (s); default the end of the chroma.
+    colorbar : str or None
+        Label of the chroma's colorbar.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Its axes: the chroma, the label rows (and the colorbar).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> X = np.random.default_rng(0).random((12, 40))
+    >>> fig = chords_over_chroma(X, {"reference": (np.array([[0.0, 1.0], [1.0, 3.7]]),
+    ...                                             ["C:maj", "A:min"])},
+    ...                          sr=22050, hop_length=2048, title="chroma and chords")
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['pitch class', '', 'chroma (frame max = 1)']
+
+    Used in the chapter notebook ``notebooks/08_chords.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    chroma = real_array(chroma, name="chroma", ndim=2)
+    if chroma.shape[0] != 12:
+        raise ParameterError(f"chroma must have 12 rows (pitch classes), got {chroma.shape}")
+    sr = positive_int(sr, name="sr")
+    hop_length = positive_int(hop_length, name="hop_length")
+    if not isinstance(rows, dict) or not rows:
+        raise ParameterError("rows must be a non-empty dict {name: (intervals, labels)}")
+    end = chroma.shape[1] * hop_length / sr
+    t_max = end if t_max is None else finite_real(t_max, name="t_max")
+    fig, axes = plt.subplots(2, 1, figsize=(8.0, 2.6 + 0.35 * len(rows)), sharex=True,
+                             gridspec_kw={"height_ratios": [3, 0.6 * len(rows)]},
+                             layout="constrained")
+    img = axes[0].imshow(chroma, origin="lower", aspect="auto", cmap=CMAP,
+                         extent=[0, end, -0.5, 11.5], interpolation="nearest")
+    from mirbook.chords import ROOTS
+
+    axes[0].set_yticks(range(12), ROOTS, fontsize=7)
+    axes[0].set_ylabel("pitch class")
+    if title:
+        axes[0].set_title(title)
+    for row, (iv, labels) in enumerate(rows.values()):
+        iv = np.asarray(iv, dtype=float)
+        if iv.ndim != 2 or iv.shape[1] != 2 or len(iv) != len(labels):
+            raise ParameterError(f"rows: {list(rows)[row]!r} needs (intervals of shape (n, 2), "
+                                 f"n labels), got {iv.shape} and {len(labels)} labels")
+        for (a, b), label in zip(iv, labels):
+            axes[1].axvline(a, color="0.7", lw=0.5)
+            if a < t_max:
+                axes[1].text((a + min(b, t_max)) / 2, row, label.replace(":", "\n"),
+                             ha="center", va="center", fontsize=6)
+    axes[1].set_yticks(range(len(rows)), list(rows), fontsize=8)
+    axes[1].set_ylim(len(rows) - 0.5, -0.5)
+    axes[1].set_xlim(0, t_max)
+    axes[1].set_xlabel("time (s)")
+    if colorbar:
+        cb = fig.colorbar(img, ax=axes[0], pad=0.01)
+        cb.set_label(colorbar)
+    return fig
+
+
+def activations(H, *, pitches, sr=SR, hop_length=512, notes=None, ax=None, title=None,
+                pitch_range=None, colorbar="activation (sqrt of H / max H)"):
+    """Activations of one row per pitch as a piano roll (square-root scale, grey), with notes.
+
+    Parameters
+    ----------
+    H : np.ndarray, shape (n_pitches, n_frames)
+        Non-negative activations, row ``k`` for MIDI pitch ``pitches[k]``.
+    pitches : array-like, shape (n_pitches,)
+        Consecutive MIDI pitches of the rows.
+    sr, hop_length : int
+        Frame grid of ``H``.
+    notes : array-like, shape (n, 3 or more), optional
+        ``onset, offset, pitch`` drawn as red lines (the reference).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new figure.
+    title : str, optional
+        What to look at.
+    pitch_range : (float, float), optional
+        Limits of the pitch axis.
+    colorbar : str or None
+        Label of the colorbar.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = activations(np.eye(3), pitches=[60, 61, 62], notes=[[0.0, 0.02, 61]])
+    >>> ax.get_xlabel(), ax.get_ylabel(), ax.figure.axes[-1].get_ylabel()
+    ('time (s)', 'MIDI pitch', 'activation (sqrt of H / max H)')
+
+    Used in the chapter notebook ``notebooks/09_nmf_transcription.ipynb``.
+    """
+    H = real_array(H, name="H", ndim=2, nonneg=True)
+    pitches = np.asarray(pitches, dtype=float)
+    if pitches.shape != (H.shape[0],):
+        raise ParameterError(f"pitches: shape {pitches.shape} does not match H: {H.shape}")
+    sr = positive_int(sr, name="sr")
+    hop_length = positive_int(hop_length, name="hop_length")
+    ax = _axes(ax)
+    peak = float(H.max()) or 1.0
+    img = ax.imshow(np.sqrt(H / peak), origin="lower", aspect="auto", cmap="gray_r",
+                    extent=[0, H.shape[1] * hop_length / sr, pitches[0] - 0.5,
+                            pitches[-1] + 0.5], vmin=0, vmax=1, interpolation="nearest")
+    if notes is not None:
+        for i, (on, off, p) in enumerate(np.asarray(notes, dtype=float)[:, :3]):
+            ax.plot([on, off], [p, p], color="tab:red", lw=1, alpha=0.7,
+                    label="reference notes" if i == 0 else None)
+        if len(notes):
+            ax.legend(loc="upper right", fontsize=8)
+    if pitch_range is not None:
+        ax.set_ylim(*pitch_range)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MIDI pitch")
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        cb = ax.figure.colorbar(img, ax=ax, pad=0.01)
+        cb.set_label(colorbar)
+    return ax

@@ -5,9 +5,12 @@ set -euo pipefail
 
 # libfluidsynth3: renders the scores of the offline corpus (pyfluidsynth loads it)
 # espeak-ng, flite: speech synthesis for the speech/music corpus
+# festival + festvox-*: more synthetic voices for the speech/music corpus (English, Italian and
+#   Finnish diphone voices, and the HTS voice of its disjoint-source "transfer" split)
+# fluid-soundfont-gm: a second General MIDI soundfont (FluidR3) for the cross-soundfont test rows
 # chromium: the browser test reads the built book in it (tests/test_browser.py, via Playwright)
 #   (on Ubuntu, whose chromium is a snap, point MIRBOOK_CHROMIUM at another Chromium or Chrome)
-PACKAGES=(libfluidsynth3 espeak-ng flite chromium)
+PACKAGES=(libfluidsynth3 espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts festvox-italp16k festvox-suopuhe-lj fluid-soundfont-gm chromium)
 if [ -n "${MIRBOOK_CHROMIUM:-}" ] && [ -x "${MIRBOOK_CHROMIUM}" ]; then
   PACKAGES=("${PACKAGES[@]/chromium/}")
 fi

@@ -126,3 +126,52 @@ def test_error_pickles(cls):
     assert str(err), f"{cls.__name__} has an empty message"
     assert type(again) is cls and str(again) == str(err) and vars(again) == vars(err)
     assert isinstance(again, mirbook.errors.MirbookError)
+
+
+def _all_error_classes():
+    found = {}
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and issubclass(obj, Exception) \
+                    and not issubclass(obj, Warning) and not obj.__name__.startswith("_") \
+                    and obj.__module__.startswith("mirbook"):
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return found
+
+
+ALL_ERRORS = _all_error_classes()
+
+#: constructor arguments for the error classes whose arguments are not strings
+SPECIAL_ARGS = {"ItemError": [[("clip_001.wav", mirbook.errors.AudioFileError("clip_001.wav", "empty"))]]}
+
+
+@pytest.mark.parametrize("qualname", sorted(ALL_ERRORS))
+def test_every_error_class_is_a_mirbook_error_and_pickles(qualname):
+    """Errors cross process pools: every exception class of the package, wherever it is defined,
+    derives from MirbookError and survives pickling with its message and attributes."""
+    cls = ALL_ERRORS[qualname]
+    assert issubclass(cls, mirbook.errors.MirbookError), f"{qualname} is not a MirbookError"
+    params = [p for p in inspect.signature(cls.__init__).parameters.values()
+              if p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+              and p.default is p.empty]
+    args = SPECIAL_ARGS.get(cls.__name__) or [f"arg{i}" for i in range(len(params))] or ["message"]
+    err = cls(*args)
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is cls and str(again) == str(err)
+    assert repr(vars(again)) == repr(vars(err))   # nested errors compare by identity: use repr
+
+
+def test_no_dangling_file_references():
+    """Docstrings name only files of this repository."""
+    import re
+    from pathlib import Path
+
+    root = Path(mirbook.__file__).resolve().parent.parent
+    pattern = re.compile(r"DESIGN\.md|paper-tables\.md|datasets_online\.md|shared/|/work/")
+    bad = []
+    for path in sorted((root / "mirbook").rglob("*.py")):
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                bad.append(f"{path.relative_to(root)}:{i}: {line.strip()}")
+    assert not bad, "\n".join(bad)

@@ -275,6 +275,12 @@ def test_audit_rejects_bad_input(kwargs, match):
         A.audit(records, label, groups=False, **args)
 
 
+def test_channel_statistics_are_statistics():
+    assert set(A.CHANNEL_STATISTICS) < set(A.STATISTICS)
+    for content in ("noise_floor_dbfs", "crest_factor", "rolloff85", "energy_below_40hz"):
+        assert content not in A.CHANNEL_STATISTICS
+
+
 def test_known_cues_name_audited_labels():
     for key in A.KNOWN_CUES:
         corpus, label = key.split(":")
@@ -302,8 +308,11 @@ def test_audit_corpus_tiny(tiny_root):
     assert list(table.columns[:8]) == ["corpus", "label", "n", "classes", "balanced_accuracy",
                                        "std", "chance", "threshold"]
     assert {"passes", "known", "note", "top_cue", "without_spectrum"} <= set(table.columns)
-    assert table["label"].tolist() == ["label", "label (clean)"]
-    assert (table["n"] > 0).all()
+    assert table["label"].tolist() == ["label", "label (clean)", "label (channel)",
+                                       "label (clean, channel)", "label (transfer, channel)"]
+    assert (table["n"][:4] > 0).all()          # (the tiny transfer split: 1 clip a class)
+    # the rows on the channel statistics are judged, never excused as a known cue
+    assert (table["known"] != "").tolist() == [True, True, False, False, False]
     assert table["passes"].isna().all() or (table["passes"] == None).all()  # noqa: E711
 
 

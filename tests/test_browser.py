@@ -64,9 +64,13 @@ IMPLICIT = {"plot", "imshow", "bar", "barh", "hist", "scatter", "stem", "pcolorm
 def _plot_helpers() -> frozenset:
     """The functions of mirbook.plot that draw a figure of their own when ``ax`` is not given."""
     plot = importlib.import_module("mirbook.plot")
-    return frozenset(name for name, fn in vars(plot).items()
-                     if inspect.isfunction(fn) and not name.startswith("_")
-                     and "ax" in inspect.signature(fn).parameters)
+    return frozenset(name for name in plot.__all__
+                     if inspect.isfunction(getattr(plot, name)) and name not in NOT_DRAWING)
+
+
+#: the public functions of mirbook.plot that draw nothing (every other one opens a figure when
+#: it is called without ``ax=``)
+NOT_DRAWING = {"setup", "encode_player", "players"}
 
 
 def _strip_magics(source: str) -> str:
@@ -205,14 +209,19 @@ async () => {
     out.images.push({src: img.getAttribute('src') || '', ok: img.complete && img.naturalWidth > 0,
                      output: !!img.closest('.cell_output, .output')});
   }
-  const visible = el => !!(el && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden');
+  // inside a closed <details> (a hide-cell toggle) nothing shows, whatever the layout says
+  const visible = el => !!(el && !el.closest('details:not([open])')
+                           && (el.checkVisibility ? el.checkVisibility({visibilityProperty: true})
+                                                  : el.getClientRects().length)
+                           && getComputedStyle(el).visibility !== 'hidden');
   for (const a of document.querySelectorAll('audio')) {
     const src = a.getAttribute('src') || (a.querySelector('source[src]') || {}).src || '';
     let label = '';
     const row = a.closest('tr');
     if (row) {
       for (const c of row.querySelectorAll('th, td')) {
-        if (!c.contains(a) && c.innerText.trim()) { label = c.innerText.trim(); break; }
+        // textContent, not innerText: a player inside a collapsed solution is labelled too
+        if (!c.contains(a) && c.textContent.trim()) { label = c.textContent.trim(); break; }
       }
     }
     const fig = a.closest('figure');

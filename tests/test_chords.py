@@ -145,3 +145,84 @@ def test_validate_rejects(chroma, match):
 def test_decode_bad_args(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+# --- chapter 8 helpers -------------------------------------------------------------------------
+
+def _triad(freqs, sr=22050, seconds=1.0):
+    t = np.arange(int(seconds * sr)) / sr
+    return sum(np.sin(2 * np.pi * f * t) for f in freqs)
+
+
+def test_cqt_chroma_finds_the_notes_and_folds_energy():
+    y = _triad([261.63, 329.63, 392.0])                      # C E G
+    X = chords.cqt_chroma(y, sr=22050)
+    assert X.shape[0] == 12 and np.isclose(X.max(axis=0), 1).all()
+    assert sorted(np.argsort(X.mean(axis=1))[-3:].tolist()) == [0, 4, 7]
+    E = chords.cqt_chroma(y, sr=22050, power=2, norm=None)
+    M = chords.cqt_chroma(y, sr=22050, norm=None)
+    assert np.all(E >= 0) and not np.allclose(E, M**2)       # summed after squaring
+    assert chords.decode(X, vocabulary="majmin", method="frame",
+                         metric="correlation")[5] == "C:maj"
+
+
+def test_frame_times_start_at_zero_and_are_centred():
+    t = chords.frame_times(n_frames=5, sr=22050, hop_length=2048)
+    np.testing.assert_allclose(t, np.array([0, 0.5, 1.5, 2.5, 3.5]) * 2048 / 22050)
+
+
+def test_evaluate_decoding_weights_clips_by_duration():
+    X = np.zeros((12, 20))
+    X[[0, 4, 7]] = 1                                         # C major throughout
+    iv_long, iv_short = np.array([[0.0, 15.0]]), np.array([[0.0, 5.0]])
+    s = chords.evaluate_decoding([X, X], [iv_long, iv_short], [["C:maj"], ["A:min"]],
+                                 end_times=[20.0, 20.0], sr=1, hop_length=1,
+                                 metric="correlation", method="frame")
+    assert s["majmin"] == pytest.approx(15 / 20)             # right on 15 s, wrong on 5 s
+    assert set(s) == {"root", "majmin", "triads", "sevenths", "mirex"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"chroma": [], "ref_intervals": [], "ref_labels": []}, "chroma"),
+    ({"chroma": [np.ones((12, 3))], "ref_intervals": [], "ref_labels": []}, "ref_intervals"),
+    ({"chroma": [np.ones((12, 3))], "ref_intervals": [np.array([[0.0, 1.0]])],
+      "ref_labels": [["N"]], "end_times": [1.0, 2.0]}, "end_times"),
+])
+def test_evaluate_decoding_mistakes(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        chords.evaluate_decoding(**kwargs)
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("A:min7", "A:min"), ("B:dim", "B:min"), ("B:hdim7", "B:min"), ("G:7", "G:maj"),
+    ("C:maj7", "C:maj"), ("F#:aug", "F#:maj"), ("N", "N"),
+])
+def test_reduce_to_majmin(label, expected):
+    assert chords.reduce_to_majmin(label) == expected
+
+
+@pytest.mark.parametrize("ref, est, family", [
+    ("C:maj", "C:min", "parallel (same root)"), ("A:maj", "F#:min", "relative maj/min"),
+    ("A:min", "C:maj", "relative maj/min"), ("G:maj", "B:min", "mediant (2 notes shared)"),
+    ("F:maj", "C:maj", "root a fifth away"), ("E:min", "Bb:maj", "other"),
+    ("N", "C:maj", "with N"), ("C:maj", "N", "with N"),
+])
+def test_confusion_family(ref, est, family):
+    assert chords.confusion_family(ref, est) == family
+    assert family in chords.CONFUSION_FAMILIES
+
+
+def test_sonify_plays_the_chord_pitch_classes():
+    sr = 8000
+    y = chords.sonify(np.array([[0.0, 1.0], [1.0, 2.0]]), ["A:min", "N"], sr=sr, length=2 * sr)
+    assert y.shape == (2 * sr,) and np.all(y[sr:] == 0)
+    spectrum = np.abs(np.fft.rfft(y[:sr]))
+    peaks = sorted(np.argsort(spectrum)[-3:].tolist())       # 1 Hz bins
+    expected = [round(440.0 * 2 ** ((m - 69) / 12)) for m in (60, 64, 69)]  # C4 E4 A4
+    assert peaks == expected
+    with pytest.raises(ParameterError, match="intervals"):
+        chords.sonify(np.zeros((2, 3)), ["N", "N"], sr=sr, length=10)
+
+
+def test_parse_label_is_public():
+    assert "parse_label" in chords.__all__ and chords.parse_label("A:min") == (9, "min")

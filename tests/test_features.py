@@ -244,3 +244,24 @@ def test_batch_clip_features(tmp_path, y):
                        atol=1e-5)
     with pytest.raises(FileNotFoundError, match="nope.wav"):
         F.batch_clip_features([tmp_path / "nope.wav"], sr=SR, show_progress=False)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_batch_clip_features_reissues_worker_warnings(tmp_path, y, n_jobs):
+    """A worker's warning (here: a float file beyond full scale) reaches the caller's filters."""
+    import warnings
+
+    from mirbook.io import AudioWarning
+
+    paths = []
+    for i, gain in enumerate((0.5, 1.5)):
+        p = tmp_path / f"clip{i}.wav"
+        sf.write(p, np.asarray(y) / np.max(np.abs(y)) * gain, SR, subtype="FLOAT")
+        paths.append(p)
+    with pytest.warns(AudioWarning, match="clip1.wav.*clipped"):
+        X = F.batch_clip_features(paths, sr=SR, n_jobs=n_jobs, show_progress=False)
+    assert X.shape == (2, 162)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=AudioWarning)
+        F.batch_clip_features(paths, sr=SR, n_jobs=n_jobs, show_progress=False)

@@ -250,3 +250,12 @@ def test_harmonic_templates_validation(kwargs, match):
     pitches = kw.pop("pitches")
     with pytest.raises(ParameterError, match=match):
         mnmf.harmonic_templates(pitches, **kw)
+
+
+def test_iteration_flops_counts_the_matrix_products():
+    from mirbook.nmf import iteration_flops
+
+    assert iteration_flops(n_features=929, n_components=88, n_frames=431) == 8 * 929 * 88 * 431
+    assert iteration_flops(n_features=10, n_components=2, n_frames=3, fix_W=True) == 4 * 60
+    with pytest.raises(ParameterError, match="n_frames"):
+        iteration_flops(n_features=10, n_components=2, n_frames=0)

@@ -182,3 +182,41 @@ def test_figures_render_in_a_kernel_started_as_make_starts_them(monkeypatch):
     assert len(_run_in_kernel(monkeypatch, _makefile_kernel_backend())) == 1
     # the bug this guards against: with MPLBACKEND=Agg inherited, plt.show() shows nothing
     assert _run_in_kernel(monkeypatch, "Agg") == []
+
+
+def test_chords_over_chroma_labels_every_row_and_colour():
+    X = np.random.default_rng(0).random((12, 40))
+    iv = np.array([[0.0, 1.0], [1.0, 3.7]])
+    fig = plot.chords_over_chroma(X, {"reference": (iv, ["C:maj", "A:min"]),
+                                      "estimate": (iv, ["C:maj", "C:maj"])},
+                                  sr=SR, hop_length=2048, title="chords", t_max=2.0)
+    top, rows, cbar = fig.axes
+    assert top.get_title() == "chords" and top.get_ylabel() == "pitch class"
+    assert rows.get_xlabel() == "time (s)" and rows.get_xlim() == (0.0, 2.0)
+    assert [t.get_text() for t in rows.get_yticklabels()] == ["reference", "estimate"]
+    assert {t.get_text() for t in rows.texts} == {"C\nmaj", "A\nmin"}
+    assert cbar.get_ylabel() == "chroma (frame max = 1)"
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: plot.chords_over_chroma(np.ones((11, 4)), {"r": ([[0, 1]], ["N"])}), "chroma"),
+    (lambda: plot.chords_over_chroma(np.ones((12, 4)), {}), "rows"),
+    (lambda: plot.chords_over_chroma(np.ones((12, 4)), {"r": ([[0, 1]], ["N", "N"])}), "rows"),
+    (lambda: plot.activations(np.ones((3, 4)), pitches=[60, 61]), "pitches"),
+    (lambda: plot.activations(-np.ones((3, 4)), pitches=[60, 61, 62]), "H"),
+])
+def test_chapter_figure_mistakes_name_the_parameter(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_activations_draw_a_piano_roll_with_notes():
+    H = np.zeros((3, 100))
+    H[1, 10:50] = 4.0
+    ax = plot.activations(H, pitches=[60, 61, 62], notes=[[0.1, 0.5, 61, 80]],
+                          title="H", pitch_range=(59, 63))
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("time (s)", "MIDI pitch", "H")
+    img = ax.get_images()[0]
+    assert img.get_array().max() == 1.0                  # sqrt(H / max H)
+    assert ax.get_ylim() == (59.0, 63.0)
+    assert len(ax.lines) == 1 and ax.figure.axes[-1].get_ylabel().startswith("activation")

@@ -119,7 +119,7 @@ def test_speech_is_not_silent(engine, lang, voice):
 def test_sentences_are_distinct_and_deterministic():
     for lang in speech.LANGUAGES:
         pool = speech.all_sentences(lang)
-        assert len(pool) == len(set(pool)) == 216
+        assert len(pool) == len(set(pool)) == (288 if lang == "en" else 216)
     assert speech.sentences("de", n=5, random_state=3) == speech.sentences("de", n=5,
                                                                            random_state=3)
     assert len(set(speech.sentences("tr", n=50, random_state=0))) == 50
@@ -229,7 +229,9 @@ def test_failed_download_is_reported_clearly(monkeypatch, tmp_path):
     (lambda tmp: debian_music.load_catalog(cache=tmp), CorpusError, "no catalogue"),
     (lambda tmp: speech.sentences("xx", n=1), ParameterError, "unknown language 'xx'"),
     (lambda tmp: speech.sentences("en", n=1000), ParameterError, "n=1000"),
-    (lambda tmp: speech.check_engine("festival"), ParameterError, "unknown speech engine"),
+    (lambda tmp: speech.check_engine("mbrola"), ParameterError, "unknown speech engine"),
+    (lambda tmp: speech.check_festival_voice("no_such_voice"), ParameterError,
+     "unknown festival voice"),
     (lambda tmp: speech.synthesize("hi", engine="flite", language="fr"), ParameterError,
      "English only"),
 ])
@@ -254,7 +256,7 @@ def _check_records(folder: Path, manifest: dict):
     for r in recs:
         f = folder / r["path"]
         assert f.is_file() and f.stat().st_size > 0, r["path"]
-        assert r["split"] in core.SPLITS
+        assert r["split"] in core.ALL_SPLITS
     core.check_disjoint(recs, key="group")
     return recs
 
@@ -283,11 +285,21 @@ def test_tiny_speech_music(tiny_root):
     core.check_disjoint(speech_recs, key="voice")
     assert {r["labels"]["condition"] for r in recs} >= {"clean", "telephone", "mp3_32k"}
     assert all(r["split"] == "test" for r in recs if r["labels"]["condition"] != "clean")
-    assert set(r["split"] for r in recs) == set(core.SPLITS)
+    assert set(r["split"] for r in recs) == set(core.ALL_SPLITS)        # with "transfer"
+    transfer = [r for r in recs if r["split"] == core.TRANSFER]
+    assert {r["labels"]["label"] for r in transfer} == {"speech", "music"}
+    # the transfer voice (flite slt) is never in the other splits
+    assert {r["labels"]["voice"] for r in transfer if r["labels"]["label"] == "speech"} \
+        .isdisjoint(r["labels"]["voice"] for r in recs if r["split"] != core.TRANSFER
+                    and r["labels"]["label"] == "speech")
     for r in recs:
         y, sr = load_audio(path.parent / r["path"])
         assert sr == 22050 and y.shape == (5 * 22050,)
         assert effects.rms(y) > 0.01
+        # the channel model: no digital silence, no DC offset, level in the drawn range
+        assert not np.any(y == 0) or np.mean(y == 0) < 0.01
+        assert abs(float(np.mean(y))) < 1e-3
+        assert r["labels"]["channel"]["level_dbfs"] == r["labels"]["level_dbfs"]
 
 
 def test_tiny_styles(tiny_root):

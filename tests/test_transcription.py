@@ -167,3 +167,78 @@ def test_evaluate_parameter_errors(func, kwargs, match):
 def test_multipitch_times_validation():
     with pytest.raises(ParameterError, match="times: expected a 1-d"):
         tr.multipitch_frames([[0.0, 1.0, 60]], np.zeros((2, 2)))
+
+
+# --- chapter 9 helpers -------------------------------------------------------------------------
+
+def test_read_notes_inverts_write_notes(tmp_path):
+    from mirbook import scores
+
+    path = scores.write_notes(tmp_path / "x.notes.txt", [(0.5, 1.5, 69, 80), (2.0, 3.0, 60, 80)])
+    notes = tr.read_notes(path)
+    np.testing.assert_allclose(notes, [[0.5, 1.5, 69, 100], [2.0, 3.0, 60, 100]])
+    cut = tr.read_notes(path, end_time=1.0, velocity=80)
+    np.testing.assert_allclose(cut, [[0.5, 1.0, 69, 80]])
+    with pytest.raises(ParameterError, match="end_time"):
+        tr.read_notes(path, end_time=0)
+
+
+def test_magnitude_keeps_the_bins_below_fmax():
+    t = np.arange(22050) / 22050
+    X = tr.magnitude(np.sin(2 * np.pi * 1000 * t), sr=22050, n_fft=4096, hop_length=512,
+                     fmax=5000.0)
+    assert X.shape == (int(5000 * 4096 / 22050) + 1, 44)
+    assert abs(np.argmax(X[:, 20]) * 22050 / 4096 - 1000) < 22050 / 4096
+
+
+def test_name_and_merge_components():
+    combs = np.eye(4)[:, :3]
+    W = np.array([[0.1, 0.0, 2.0], [0.0, 0.2, 0.0], [0.9, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(tr.name_components(W, templates=combs, pitches=[60, 62, 64]),
+                                  [64, 62, 60])
+    W2 = np.array([[1.0, 3.0, 0.0], [0.0, 0.0, 2.0]])
+    Hm, p = tr.merge_components(W2, np.ones((3, 5)), templates=np.eye(2), pitches=[50, 40])
+    np.testing.assert_array_equal(p, [40, 50])
+    np.testing.assert_allclose(Hm, [[2.0] * 5, [4.0] * 5])
+    with pytest.raises(ParameterError, match="templates"):
+        tr.name_components(W, templates=np.eye(3), pitches=[1, 2, 3])
+    with pytest.raises(ParameterError, match="H"):
+        tr.merge_components(W2, np.ones((2, 5)), templates=np.eye(2), pitches=[50, 40])
+
+
+def test_score_activations_matches_evaluate():
+    H, pitches, notes = synthetic_activations()
+    s = tr.score_activations(H, notes, pitches=pitches, threshold=0.3, sr=SR, hop_length=HOP,
+                             min_duration=0.06)
+    est = tr.activations_to_notes(H, pitches, sr=SR, hop_length=HOP, threshold=0.3,
+                                  min_duration=0.06)
+    ref = tr.evaluate(notes, est)
+    f = tr.evaluate_frames(notes, est)
+    assert s[0] == ref["F-measure_no_offset"] and s[1] == ref["F-measure"]
+    assert s[2] == pytest.approx(2 * f["Precision"] * f["Recall"] / (f["Precision"] + f["Recall"]))
+    assert s[0] > 0.9
+
+
+def test_tune_threshold_picks_the_best_mean():
+    H, pitches, notes = synthetic_activations()
+    th, s, info = tr.tune_threshold([H, H], [notes, notes], pitches=pitches,
+                                    thresholds=[0.01, 0.3], sr=SR, hop_length=HOP,
+                                    return_info=True)
+    assert th == 0.3 and set(info["table"]) == {0.01, 0.3}
+    assert info["table"][0.3][0] > info["table"][0.01][0]
+    np.testing.assert_array_equal(s, info["table"][0.3])
+    th2, _ = tr.tune_threshold([H], [notes], pitches=[pitches], thresholds=[0.01, 0.3],
+                               sr=SR, hop_length=HOP, criterion="frame F")
+    assert th2 in (0.01, 0.3)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"H": [], "ref_notes": []}, "H"),
+    ({"thresholds": []}, "thresholds"),
+    ({"criterion": "accuracy"}, "criterion"),
+])
+def test_tune_threshold_mistakes(kwargs, match):
+    H, pitches, notes = synthetic_activations()
+    args = {"H": [H], "ref_notes": [notes], "pitches": pitches, "thresholds": [0.3], **kwargs}
+    with pytest.raises(ParameterError, match=match):
+        tr.tune_threshold(**args)

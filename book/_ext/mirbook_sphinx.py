@@ -39,6 +39,36 @@ def public_modules(package_name: str = "mirbook") -> list[str]:
     return sorted(names)
 
 
+def own_members(module_name: str) -> list[str]:
+    """The public names a module defines itself (re-exports are documented where they live)."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")]
+    own = []
+    for n in names:
+        obj = getattr(module, n, None)
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) \
+                and getattr(obj, "__module__", None) == module_name:
+            own.append(n)
+    return own
+
+
+def foreign_members(module_name: str) -> list[str]:
+    """Public names a module re-exports from elsewhere: documented only where they are defined
+    (otherwise each would have two targets and cross-references become ambiguous)."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
+    own = set(own_members(module_name))
+    return [n for n in names if n not in own and not (
+        n.isupper() and not hasattr(getattr(module, n, None), "__module__"))]
+
+
 class MirbookApi(SphinxDirective):
     """One automodule section per public module of mirbook."""
 
@@ -47,7 +77,12 @@ class MirbookApi(SphinxDirective):
     def run(self):
         lines = []
         for name in public_modules():
-            lines += [name, "-" * len(name), "", f".. automodule:: {name}", "   :members:", ""]
+            members = own_members(name)
+            lines += [name, "-" * len(name), "", f".. automodule:: {name}"]
+            others = foreign_members(name)
+            lines += ["   :members:" if members else "   :no-index:"]
+            lines += [f"   :exclude-members: {', '.join(others)}"] if others else []
+            lines += [""]
         container = nodes.section()
         container.document = self.state.document
         nested_parse_with_titles(self.state, StringList(lines, source="mirbook-api"), container)

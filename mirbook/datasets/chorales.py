@@ -34,7 +34,7 @@ from mirbook.datasets.core import Item, SkipItem
 
 NAME = "chorales"
 DESCRIPTION = "Bach chorales (music21) rendered with GM ensembles: notes, beat chords, key, beats"
-VERSION = 1
+VERSION = 2  # 2: DC removed and a -84 dBFS noise floor added to every clip (shortcut audit)
 RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 #: Ensembles: General MIDI program of soprano, alto, tenor, bass (extra parts reuse the last).
@@ -54,6 +54,9 @@ N_FULL = 80
 MAX_DURATION = 19.5     # seconds of music; 0.5 s of release tail follows
 TAIL = 0.5
 TINY_MAX_DURATION = 6.0
+#: The second soundfont of the ``transfer`` split: the validation and test chorales rendered
+#: again with it (ids ``fluidr3/...``), for a cross-soundfont row in chapter 8.
+CROSS_SOUNDFONT = "FluidR3_GM"
 
 
 def _slug(text):
@@ -109,6 +112,15 @@ def plan(*, tiny):
             },
             split=split,
         ))
+    if not tiny:
+        # the cross-soundfont rows (chapter 8): the held-out chorales again, on FluidR3
+        from mirbook.datasets.core import TRANSFER, assign_split
+
+        for it in list(items):
+            if assign_split(it.group) in ("validation", "test"):
+                items.append(Item(id=f"fluidr3/{it.id}", group=f"{it.group}@{CROSS_SOUNDFONT}",
+                                  seed=it.seed, params={**it.params, "soundfont": CROSS_SOUNDFONT},
+                                  split=TRANSFER))
     return items
 
 
@@ -117,6 +129,14 @@ def check():
     from mirbook.synth import check_fluidsynth
 
     check_fluidsynth(corpus=NAME)
+
+
+def prepare(*, tiny):
+    """The full corpus needs the second soundfont (:data:`CROSS_SOUNDFONT`)."""
+    if not tiny:
+        from mirbook.datasets.helpers import check_soundfont
+
+        check_soundfont(CROSS_SOUNDFONT, corpus=NAME)
 
 
 def parse(source):
@@ -147,7 +167,10 @@ def render(item, root: Path):
         notes = [(a, b, m, p["velocity"] + int(r.integers(-8, 9)))
                  for a, b, m, v in ev["notes"] if v == i]
         tracks.append((programs[i], notes))
-    y = synth.render_tracks(tracks, sr=SR, duration=ev["end"] + TAIL, fade_out=0.2, peak=0.89)
+    from mirbook.datasets.helpers import use_soundfont
+
+    with use_soundfont(p.get("soundfont", "TimGM6mb")):
+        y = synth.render_tracks(tracks, sr=SR, duration=ev["end"] + TAIL, fade_out=0.2, peak=0.89)
 
     stem = item.id
     audio = f"audio/{stem}.flac"
@@ -174,6 +197,7 @@ def render(item, root: Path):
             "title": p["title"] or "",
             "source": p["source"],
             "ensemble": p["ensemble"],
+            "soundfont": p.get("soundfont", "TimGM6mb"),
             "programs": programs[: ev["n_parts"]],
             "tempo_bpm": p["bpm"],
             "time_signature": scores.time_signature(score),

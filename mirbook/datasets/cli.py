@@ -1,4 +1,4 @@
-"""``python -m mirbook data build|info|verify``: build, describe or check the offline corpora.
+"""``python -m mirbook data build|info|verify|audit``: build, describe, check or audit the corpora.
 
 Examples::
 
@@ -8,6 +8,8 @@ Examples::
     python -m mirbook data info
     python -m mirbook data verify                     # every file against its manifest
     python -m mirbook data verify --tiny --only chorales
+    python -m mirbook data audit                      # the shortcut audit, every corpus
+    python -m mirbook data audit --tiny --corpus speech_music
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ def main(argv=None):
     """Run the ``data`` command line (``argv`` without the program name); returns the exit code."""
     from mirbook.datasets import core
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["audit"]:
+        from mirbook.datasets import audit
+
+        return audit.main(argv[1:])
     parser = argparse.ArgumentParser(prog="mirbook data", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
@@ -86,6 +93,8 @@ def main(argv=None):
     v.add_argument("--root", default=None)
     v.add_argument("--strict", action="store_true",
                    help="also fail when label files or items differ from data/manifests/")
+    sub.add_parser("audit", help="shortcut audit: classifiers on trivial clip statistics must "
+                                 "stay near chance (see mirbook.datasets.audit)", add_help=False)
     ns = parser.parse_args(argv)
 
     try:

@@ -88,7 +88,8 @@ from mirbook.io import atomic_path
 from mirbook.utils import process_pool, progress, sha256_file
 
 __all__ = [
-    "CORPORA", "SPLITS", "SPLIT_FRACTIONS", "SR", "MANIFEST", "Item", "SkipItem", "assign_split",
+    "CORPORA", "SPLITS", "SPLIT_FRACTIONS", "TRANSFER", "ALL_SPLITS", "SR", "MANIFEST", "Item",
+    "SkipItem", "assign_split",
     "check_disjoint", "require_tool", "MissingToolError", "CorpusError", "write_json",
     "write_text", "discover", "register", "validate_corpus", "corpus_module", "corpus_dir",
     "render_key", "build_one", "build", "read_manifest", "reference_manifest",
@@ -140,6 +141,13 @@ _VALIDATED = {}
 #: The three splits, and the share of groups each gets (by hash of the group key).
 SPLITS = ("train", "validation", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+#: The disjoint-source test split: items whose *sources* (voices, engines, recordings, packages,
+#: soundfonts) never occur in train/validation/test. Never drawn by :func:`assign_split`; a corpus
+#: pins it (``Item(split=TRANSFER)``). It measures whether a model transfers beyond the machinery
+#: that made its training data (the ``speech_music`` corpus has one).
+TRANSFER = "transfer"
+#: Every split a record may carry.
+ALL_SPLITS = SPLITS + (TRANSFER,)
 
 MANIFEST = "manifest.json"
 _RECORDS = ".records"
@@ -203,7 +211,7 @@ def assign_split(key: str, *, fractions=SPLIT_FRACTIONS) -> str:
         acc += frac
         if h < acc:
             return name
-    return SPLITS[-1]
+    return SPLITS[len(fractions) - 1]
 
 
 def check_disjoint(records, *, key="group") -> dict:
@@ -482,7 +490,7 @@ def _check_plan(name, items):
     for it in items:
         if not isinstance(it, Item):
             raise CorpusError(f"corpus {name!r}: plan() returned {type(it).__name__}, not an Item")
-        if it.split is not None and it.split not in SPLITS:
+        if it.split is not None and it.split not in ALL_SPLITS:
             raise CorpusError(f"corpus {name!r}, item {it.id!r}: unknown split {it.split!r}")
         bad = list(_absolute_paths(it.params, "params"))
         if bad:
@@ -561,6 +569,8 @@ def build_one(name, *, tiny=False, jobs=None, root=None, force=False) -> Path:
                if "skipped" in records[k]]
     ordered = [records[k] for k in sorted(records) if "skipped" not in records[k]]
     split_counts = {s: sum(r["split"] == s for r in ordered) for s in SPLITS}
+    if any(r["split"] == TRANSFER for r in ordered):
+        split_counts[TRANSFER] = sum(r["split"] == TRANSFER for r in ordered)
     manifest = {
         "name": name,
         "tiny": bool(tiny),
@@ -796,8 +806,9 @@ def load(name, *, split=None, tiny=False, root=None) -> list[dict]:
     ----------
     name : str
         A key of :data:`CORPORA`.
-    split : {None, "train", "validation", "test"} or list of them
-        Keep only these splits (all by default).
+    split : {None, "train", "validation", "test", "transfer"} or list of them
+        Keep only these splits (all by default). ``"transfer"`` is the disjoint-source test of
+        the corpora that have one (:data:`TRANSFER`).
     tiny : bool
         The tiny variant.
     root : path, optional
@@ -824,9 +835,9 @@ def load(name, *, split=None, tiny=False, root=None) -> list[dict]:
     """
     if split is not None:
         wanted = {split} if isinstance(split, str) else set(split)
-        bad = wanted - set(SPLITS)
+        bad = wanted - set(ALL_SPLITS)
         if bad:
-            raise ParameterError(f"split: unknown split(s) {sorted(bad)}: use {SPLITS}")
+            raise ParameterError(f"split: unknown split(s) {sorted(bad)}: use {ALL_SPLITS}")
     manifest = read_manifest(name, tiny=tiny, root=root)
     folder = corpus_dir(name, tiny=tiny, root=root).resolve()
     out = []
@@ -867,7 +878,12 @@ def _make_torch_dataset():
         records : list of dict
             From :func:`load`.
         transform : callable, optional
-            Applied to the float32 audio tensor (shape ``(n,)``) before it is returned.
+            Applied to the float32 audio tensor (shape ``(n,)``) before it is returned. For
+            training-time augmentation pass
+            :class:`mirbook.datasets.sources.channel.Augment` (a fresh random room, band limit,
+            noise and level for every read), e.g.
+            ``TorchDataset(load("speech_music", split="train"), target="label",
+            transform=Augment(random_state=0))``.
         target : str or callable, optional
             What to return beside the audio: ``None`` (the record's ``labels`` dict), a label
             name (``"happy"``, looked up in ``labels``, or at the top of the record for the flat

@@ -35,7 +35,7 @@ from mirbook.datasets.core import Item, SkipItem, write_text
 
 NAME = "mood"
 DESCRIPTION = "SYNTHETIC stand-in: re-moded chorales x tempo x loudness + VADER lyric lines"
-VERSION = 1
+VERSION = 2  # 2: DC removed and a -84 dBFS noise floor added to every clip (shortcut audit)
 RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 DURATION = 10.0
@@ -67,7 +67,7 @@ FRAMES = [
 
 @lru_cache(maxsize=1)
 def lexicon_words():
-    """``(positive, negative)``: lower-case alphabetic VADER lexicon words with |valence| >= 1.5.
+    """``(positive, negative)``: lower-case alphabetic VADER lexicon words with ``|valence| >= 1.5``.
 
     Sorted, so the lyric lines do not depend on the lexicon file's order.
     """

@@ -32,7 +32,8 @@ Where a publisher gives no hash (the MAESTRO metadata files, the Deezer CSVs), t
 
 This module does not import the package ``mirbook.datasets`` itself (only :mod:`mirbook.io`,
 :mod:`mirbook.config`, :mod:`mirbook.download`). The datasets page of the book
-(``book/datasets_online.md``) describes each dataset, its licence and its known faults.
+(``book/datasets.md``, section "The real datasets, online") describes each dataset, its licence
+and its known faults.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``piano``: chorales and folk tunes rendered on the acoustic grand piano, plus isolated notes.
+"""``piano``: chorales, folk tunes, reels and quartet movements on the piano, plus isolated notes.
 
 Two kinds of items (the record's ``labels["kind"]``):
 
@@ -9,6 +9,16 @@ Two kinds of items (the record's ``labels["kind"]``):
     per-piece dynamic. ``files["notes"]`` lists ``onset offset frequency_hz`` (mir_eval
     transcription format), exactly the notes the synthesizer played; offsets are the key
     releases (the sound decays a little after them).
+
+    Besides the chorales and Essen folk songs at their usual tempi (2-6 notes/s), the full corpus
+    has **dense pieces** so that the note density spans 2 to 12 notes per second: reels,
+    hornpipes and jigs of Ryan's Mammoth Collection and movements of string quartets (Haydn op. 1
+    no. 1, Mozart K. 155/156/458, Beethoven op. 59; none of the reserved works), played on the
+    piano at a tempo chosen so that the excerpt reaches a *target density* drawn per piece
+    (``labels["density"]``, notes per second, measured; the manifest's ``density_histogram``).
+    The ``transfer`` split holds the held-out (validation/test) pieces again, rendered with a
+    second General MIDI piano (``FluidR3_GM``, Debian's ``fluid-soundfont-gm``; ids
+    ``fluidr3/...``), for the cross-soundfont row of chapter 9.
 ``"note"``
     One isolated piano note, 1 s long (the key is held for the whole second), for every MIDI pitch
     from 21 (A0) to 108 (C8) at three velocities: the dictionary ``W`` of supervised NMF
@@ -21,6 +31,7 @@ song's collection and number).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +41,7 @@ from mirbook.datasets.core import Item, SkipItem
 
 NAME = "piano"
 DESCRIPTION = "chorales and folk songs on piano (FLAC) with note lists, plus isolated notes 21-108"
-VERSION = 1
+VERSION = 2  # 2: DC removed and a -84 dBFS noise floor added to every clip (shortcut audit)
 RENDERERS = ("mirbook.scores", "mirbook.synth")
 
 PROGRAM = 0  # acoustic grand piano
@@ -43,12 +54,25 @@ TAIL = 1.0
 CHORALES = range(101, 131)
 FOLK = {"altdeu10": 6, "ballad10": 6, "kinder0": 6, "boehme10": 6}
 TINY_MAX_DURATION = 5.0
+#: Dense pieces: how many reels/jigs and quartet movements, and the target densities (notes/s).
+N_REELS = 16
+N_QUARTETS = 16
+DENSITY_RANGE = (2.0, 12.0)
+BPM_RANGE = (40.0, 260.0)
+#: Density bins (notes/s) of the manifest's histogram and of chapter 9's per-band scores.
+DENSITY_BINS = (0, 2, 4, 6, 8, 10, 12, 100)
+#: The second piano of the ``transfer`` split.
+CROSS_SOUNDFONT = "FluidR3_GM"
 
 
 def note_name(midi):
-    """Scientific pitch name of a MIDI number, with sharps (``60 -> "C4"``, ``21 -> "A0"``)."""
-    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
-    return f"{names[midi % 12]}{midi // 12 - 1}"
+    """Scientific pitch name of a MIDI number, with sharps (``60 -> "C4"``, ``21 -> "A0"``).
+
+    :func:`mirbook.convert.midi_to_note` (kept here as the corpus's label writer).
+    """
+    from mirbook.convert import midi_to_note
+
+    return midi_to_note(midi)
 
 
 def plan(*, tiny):
@@ -88,10 +112,45 @@ def plan(*, tiny):
                     "style": "folk", "bpm": round(float(r.uniform(80, 120)), 2),
                     "dynamic": int(r.integers(55, 100)), "max_duration": max_d},
             split=next(splits) if splits else None))
+    if not tiny:
+        items += _dense_items(max_d)
+        from mirbook.datasets.core import TRANSFER, assign_split
+
+        for it in list(items):
+            if it.params["kind"] == "piece" and assign_split(it.group) in ("validation", "test"):
+                items.append(Item(id=f"fluidr3/{it.id}", group=f"{it.group}@{CROSS_SOUNDFONT}",
+                                  seed=it.seed, params={**it.params, "soundfont": CROSS_SOUNDFONT},
+                                  split=TRANSFER))
     for midi, vel in notes:
         items.append(Item(
             id=f"notes/{midi:03d}-v{vel:03d}", group="piano:isolated-notes", seed=midi * 1000 + vel,
             params={"kind": "note", "midi": midi, "velocity": vel}, split="train"))
+    return items
+
+
+def _dense_items(max_d):
+    """Reels/jigs and quartet movements with target densities spread over :data:`DENSITY_RANGE`."""
+    from mirbook.datasets.sources import symbolic
+
+    rng = np.random.default_rng(4242)
+    reels = [p for p in symbolic.pieces("folk") if p[0].startswith("ryansMammoth/")
+             and re.search(r"(Reel|Hornpipe|Jig)\.abc$", p[0])]
+    quartets = list(symbolic.pieces("classical-quartet"))
+    chosen = ([("reel", reels[int(i)]) for i in rng.permutation(len(reels))[:N_REELS]]
+              + [("quartet", quartets[int(i)]) for i in rng.permutation(len(quartets))[:N_QUARTETS]])
+    lo, hi = DENSITY_RANGE
+    targets = rng.permutation(np.linspace(lo + 1.0, hi, len(chosen)))
+    items = []
+    for k, ((style, piece), target) in enumerate(zip(chosen, targets)):
+        src = piece[0]
+        seed = 5000 + k
+        r = np.random.default_rng(seed)
+        slug = re.sub(r"[^a-z0-9]+", "-", src.lower().rsplit(".", 1)[0]).strip("-")
+        items.append(Item(
+            id=f"pieces/{style}-{slug}", group=piece[3], seed=seed,
+            params={"kind": "piece", "source": src, "number": None, "style": style,
+                    "target_density": round(float(target), 2),
+                    "dynamic": int(r.integers(55, 100)), "max_duration": max_d}))
     return items
 
 
@@ -100,6 +159,24 @@ def check():
     from mirbook.synth import check_fluidsynth
 
     check_fluidsynth(corpus=NAME)
+
+
+def prepare(*, tiny):
+    """The full corpus needs the second piano (:data:`CROSS_SOUNDFONT`)."""
+    if not tiny:
+        from mirbook.datasets.helpers import check_soundfont
+
+        check_soundfont(CROSS_SOUNDFONT, corpus=NAME)
+
+
+def _bpm_for_density(score, target, max_duration):
+    """The tempo at which the first ``max_duration`` s of ``score`` have ``target`` notes/s."""
+    from mirbook.datasets.helpers import score_to_events
+
+    _, _, _, ev = score_to_events(score, bpm=60.0, fermata_factor=1.0, max_duration=4 * max_duration,
+                                  min_cut=1.0, chords=False)
+    n_per_quarter = len(ev["notes"]) / max(ev["end"], 1e-6)       # at 60 bpm: 1 s = 1 quarter
+    return float(np.clip(60.0 * target / max(n_per_quarter, 1e-6), *BPM_RANGE))
 
 
 def _render_note(item, root):
@@ -140,15 +217,20 @@ def render(item, root: Path):
         raise SkipItem(f"music21 cannot parse {p['source']} #{p['number']}: {exc}") from None
     if score is None or not hasattr(score, "parts"):
         raise SkipItem(f"{p['source']} #{p['number']}: not a single score")
+    bpm = p["bpm"] if "bpm" in p else round(_bpm_for_density(score, p["target_density"],
+                                                                 p["max_duration"]), 2)
     score, key, _, ev = score_to_events(
-        score, bpm=p["bpm"], fermata_factor=1.6, max_duration=p["max_duration"],
+        score, bpm=bpm, fermata_factor=1.6, max_duration=p["max_duration"],
         min_cut=min(10.0, p["max_duration"] / 2), chords=False,
         min_duration=min(8.0, p["max_duration"] / 2))
     r = np.random.default_rng(item.seed)
     notes = [(a, b, m, int(np.clip(p["dynamic"] + r.normal(0, 8), 20, 127)))
              for a, b, m, _ in ev["notes"]]
-    y = synth.render_tracks([(PROGRAM, notes)], sr=SR, duration=ev["end"] + TAIL, fade_out=0.3,
-                            peak=0.89)
+    from mirbook.datasets.helpers import use_soundfont
+
+    with use_soundfont(p.get("soundfont", "TimGM6mb")):
+        y = synth.render_tracks([(PROGRAM, notes)], sr=SR, duration=ev["end"] + TAIL,
+                                fade_out=0.3, peak=0.89)
     audio = f"{item.id}.flac"
     files = {"notes": f"{item.id}.notes.txt"}
     save_labelled_audio(root, audio, y, sr=SR)
@@ -158,7 +240,23 @@ def render(item, root: Path):
     return {"path": audio, "files": files, "labels": {
         "kind": "piece", "style": p["style"], "source": p["source"],
         "number": p["number"] if p["number"] is not None else 0,
-        "title": title or "", "tempo_bpm": p["bpm"], "dynamic": p["dynamic"],
+        "title": title or "", "tempo_bpm": bpm, "dynamic": p["dynamic"],
         "key": key, "duration": round(len(y) / SR, 4),
-        "n_notes": len(notes), "polyphony": ev["n_parts"],
+        "n_notes": len(notes), "density": round(len(notes) / max(ev["end"], 1e-6), 3),
+        "soundfont": p.get("soundfont", "TimGM6mb"), "polyphony": ev["n_parts"],
         "pitch_min": int(min(pitches)), "pitch_max": int(max(pitches))}}
+
+
+def manifest_extra(records, *, tiny):
+    """The note-density histogram of the pieces (notes/s, bins :data:`DENSITY_BINS`), per split."""
+    pieces = [r for r in records if r["labels"].get("kind") == "piece"]
+    edges = np.asarray(DENSITY_BINS, dtype=float)
+    out = {"density_bins": list(DENSITY_BINS), "density_histogram": {}}
+    for split in sorted({r["split"] for r in pieces}):
+        d = [r["labels"]["density"] for r in pieces if r["split"] == split]
+        out["density_histogram"][split] = np.histogram(d, bins=edges)[0].tolist()
+    d = [r["labels"]["density"] for r in pieces]
+    out["density_histogram"]["all"] = np.histogram(d, bins=edges)[0].tolist()
+    if d:
+        out["density_range"] = [round(float(min(d)), 2), round(float(max(d)), 2)]
+    return out

@@ -1,32 +1,47 @@
-"""``speech_music``: 5-second clips of speech or music, clean and under hard test conditions.
+"""``speech_music``: 5-second clips of speech or music through one random recording channel.
 
 The corpus of the speech/music discrimination chapter (``notebooks/07_speech_music.ipynb``), built
 offline from (see :mod:`mirbook.datasets.sources`):
 
-- **speech** -- sentences in 14 languages spoken by espeak-ng (13 voice variants, pitch and speed
-  drawn per clip) and in English by flite's voices (:mod:`~mirbook.datasets.sources.speech`);
+- **real human speech** -- words and short phrases of one speaker per locale from
+  ``ktuberling-data`` (joined into phrase-like clips with natural 0.08-0.6 s pauses), acted voice
+  lines of the Hedgewars voice packs, and (transfer split only) Warzone 2100's game voice
+  (:mod:`~mirbook.datasets.sources.voices`);
+- **synthetic speech** -- sentences in 14 languages spoken by espeak-ng (13 voice variants, pitch,
+  speed and word gaps drawn per clip), English by flite, and English, Italian and Finnish by
+  festival's diphone and HTS voices; short clauses and compound sentences mixed, pauses of
+  random length (:mod:`~mirbook.datasets.sources.speech`);
 - **music** -- excerpts of real recordings by 11 human composers from five Debian game-music
   packages (:mod:`~mirbook.datasets.sources.debian_music`) and excerpts of music21 scores (Bach
   chorales, Palestrina, folk tunes) rendered with FluidSynth
   (:mod:`~mirbook.datasets.sources.symbolic`).
 
-Every clip is 5.0 s, 22050 Hz mono FLAC, scaled to an RMS level drawn from the same range for both
-classes (-26 to -16 dBFS), so that loudness does not give the class away.
+**The channel model** (:mod:`~mirbook.datasets.sources.channel`): every source is resampled to
+22050 Hz, and every clip of both classes goes through one random chain drawn from the same
+distribution: high-pass (no DC), band limit (60 %), room reverberation (50 %), MP3 (25 %),
+background noise at 10-40 dB SNR (50 %), limiter (40 %), RMS level -26 to -16 dBFS and a noise
+floor of -75 to -55 dBFS, so that no clip holds digital silence. The drawn parameters are in the
+record (``labels["channel"]``). For training-time augmentation, pass
+:class:`~mirbook.datasets.sources.channel.Augment` as the ``transform`` of
+:class:`~mirbook.datasets.core.TorchDataset`.
 
-``condition`` marks the clean clips (``"clean"``) and the **hard test conditions**, made only
-from validation/test voices, artists and pieces (a model trained on the train split never heard
-their sources): ``"mp3_32k"`` (MP3 at 32 kbit/s), ``"telephone"`` (8 kHz, 300-3400 Hz, mu-law),
-``"noise"`` (pink noise at ``snr_db`` of 0, 5 or 10 dB), ``"reverb"`` (synthetic room,
-``rt60`` 0.6-1.5 s), ``"speech_over_music"`` (speech over a music bed ``smr_db`` 0-10 dB below
-it; label ``speech``). See :mod:`mirbook.effects`.
+``condition`` marks the channel-only clips (``"clean"``) and the **hard test conditions**, made
+only from validation/test voices, artists and pieces: ``"mp3_32k"``, ``"telephone"`` (8 kHz,
+300-3400 Hz, mu-law), ``"noise"`` (pink noise at ``snr_db`` 0, 5 or 10 dB), ``"reverb"`` (``rt60``
+0.6-1.5 s), ``"speech_over_music"`` (speech over a music bed ``smr_db`` 0-10 dB below it; label
+``speech``). See :mod:`mirbook.effects`.
 
-Splits: speech by voice (engine, language, variant) -- and each sentence is spoken in one clip
-only; recorded music by artist (:data:`~mirbook.datasets.sources.debian_music.ARTIST_SPLITS`);
-rendered music by piece.
+Splits: speech by voice (engine + language + variant, or recorded speaker/voice pack; each
+sentence is spoken in one clip only); recorded music by artist (:data:`MUSIC_SPLITS`); rendered
+music by piece. **The ``transfer`` split** (:data:`mirbook.datasets.core.TRANSFER`) is the
+disjoint-source test: speech from recorded speakers and voice packs, a game voice and a
+synthesis engine (festival HTS, and flite's ``slt``, the same speaker) never used in
+train/validation/test; music from a package (``asc-music``) and an artist (``blkrbt``) never used
+there. Chapter 7 trains on ``train`` and reports both ``test`` and ``transfer``.
 
-The ``tiny`` variant (10 clips) uses espeak-ng, flite and rendered scores only: no download.
+The ``tiny`` variant (12 clips) uses espeak-ng, flite and rendered scores only: no download.
 The full corpus needs the Debian packages: :func:`prepare` fetches and unpacks them (once, into
-the cache) before :func:`plan` reads their cached catalogue.
+the cache) before :func:`plan` reads their cached catalogues.
 """
 
 from __future__ import annotations
@@ -36,29 +51,49 @@ from pathlib import Path
 import numpy as np
 
 from mirbook.config import SR
-from mirbook.datasets.core import Item, assign_split
+from mirbook.datasets.core import TRANSFER, Item, assign_split
 
 NAME = "speech_music"
-DESCRIPTION = ("5 s clips: speech (espeak-ng/flite, 14 languages) vs music (Debian game music + "
-               "rendered scores), clean and hard conditions")
-VERSION = 1
+DESCRIPTION = ("5 s clips: real (ktuberling, Hedgewars, Warzone) and synthetic (espeak-ng, flite, "
+               "festival) speech vs music (Debian game music + rendered scores), one random "
+               "channel for both; hard conditions; a disjoint-source transfer split")
+VERSION = 2
 RENDERERS = ("mirbook.effects", "mirbook.scores", "mirbook.synth")
 DURATION = 5.0
 
-#: Clean clips per class in the full corpus.
-N_SPEECH_ESPEAK_PER_LANGUAGE = 10
-N_SPEECH_FLITE = 20
+#: Synthetic clean clips per espeak-ng language, per flite voice, per festival voice.
+N_SPEECH_ESPEAK_PER_LANGUAGE = 5
+N_SPEECH_FLITE_PER_VOICE = 3
+N_SPEECH_FESTIVAL_PER_VOICE = 8
+#: Recorded-speech clips per group (speaker or voice pack): at most this many, and at most one
+#: per 3.5 s of the group's recordings.
+MAX_PER_SPEAKER = {"train": 16, "validation": 16, "test": 16, TRANSFER: 10}
+#: festival voice -> split (the HTS voice is the unseen engine of the transfer split).
+FESTIVAL_SPLITS = {"kal_diphone": "train", "lp_diphone": "train", "suo_fi_lj_diphone": "train",
+                   "ked_diphone": "test", "cmu_us_slt_arctic_hts": TRANSFER}
+#: Recorded music: artist -> split in this corpus (``asc-music`` and ``blkrbt`` are the transfer
+#: music, never in training) and clips per artist.
+MUSIC_SPLITS = {
+    "LupusMechanicus": ("train", 60), "Max McCracken (Maxstack)": ("train", 40),
+    "Gerd Raudenbusch (elysis)": ("train", 40), "Shawn Parrotte": ("train", 30),
+    "Will Savino": ("train", 12), "Braden Walters": ("train", 8),
+    "Parapraxis": ("validation", 14), "Lincoln Domina": ("validation", 10),
+    "Martin Severn": ("test", 24),
+    "Michael Kievernagel": (TRANSFER, 45), "blkrbt": (TRANSFER, 45),
+}
 #: Rendered music clips per style (chorales, Palestrina, folk) and split.
-RENDERED_SPLITS = {"train": 12, "validation": 2, "test": 2}
-MAX_PER_ARTIST = 12                    # recorded music clips per artist (at most 4 per track)
+RENDERED_SPLITS = {"train": 20, "validation": 4, "test": 4}
 #: Hard conditions: clips per class (speech_over_music: twice as many speech clips, no music).
-N_HARD = 12
+N_HARD = 10
 CONDITIONS = ("mp3_32k", "telephone", "noise", "reverb", "speech_over_music")
 RENDERED_STYLES = ("baroque-chorale", "renaissance-polyphony", "folk")
+#: Warzone 2100 voice folders -> transfer clips.
+N_WARZONE = {"tutorial": 8, "memressp": 8, "extra": 4, "countdown": 3, "taunts": 2,
+             "sequenceaudio": 3}
 
 
 def check():
-    """espeak-ng, flite and FluidSynth are needed."""
+    """espeak-ng, flite, festival (and its voices) and FluidSynth are needed."""
     from mirbook.datasets.sources.speech import check_engine
     from mirbook.synth import check_fluidsynth
 
@@ -68,11 +103,14 @@ def check():
 
 
 def prepare(*, tiny):
-    """Fetch, unpack and catalogue the Debian music packages (full corpus only; cached)."""
+    """Fetch, unpack and catalogue the Debian music and speech packages (full corpus; cached)."""
     if not tiny:
-        from mirbook.datasets.sources import debian_music
+        from mirbook.datasets.sources import debian_music, speech, voices
 
+        for v in FESTIVAL_SPLITS:
+            speech.check_festival_voice(v, corpus=NAME)
         debian_music.catalog()
+        voices.catalog()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -97,22 +135,56 @@ class _Sentences:
         return out
 
 
-def _speech_params(engine, lang, voice, rng):
+def _gaps(rng, n):
+    """Pauses between sentences: mostly short, some long (s)."""
+    return [round(float(np.clip(rng.lognormal(np.log(0.2), 0.5), 0.05, 0.8)), 3) for _ in range(n)]
+
+
+def _speech_params(engine, lang, voice, rng, texts):
+    from mirbook.datasets.sources import speech
+
+    texts = speech.vary_sentences(texts, language=lang, random_state=rng)
+    p = {"engine": engine, "language": lang, "voice": voice, "texts": texts,
+         "gaps": _gaps(rng, len(texts)), "lead": round(float(rng.uniform(0.0, 0.25)), 3)}
     if engine == "espeak-ng":
-        return {"engine": engine, "language": lang, "voice": voice,
-                "pitch": int(rng.integers(30, 76)), "speed": int(rng.integers(140, 186))}
-    return {"engine": engine, "language": "en", "voice": voice,
-            "stretch": round(float(rng.uniform(0.9, 1.2)), 3)}
+        p.update(pitch=int(rng.integers(25, 80)), speed=int(rng.integers(120, 200)),
+                 word_gap=int(rng.choice([0, 0, 0, 1, 2, 4])))
+    elif engine == "festival":
+        p.update(stretch=round(float(rng.uniform(0.85, 1.3)), 3),
+                 f0=round(float(rng.uniform(90, 220)), 1))
+    else:
+        p.update(language="en", stretch=round(float(rng.uniform(0.85, 1.3)), 3))
+    return p
 
 
 def _voice_group(engine, lang, voice):
     if engine == "flite":
         return f"voice:flite:{'kal' if voice.startswith('kal') else voice}"
+    if engine == "festival":
+        return f"voice:festival:{voice}"
     return f"voice:espeak-ng:{lang}+{voice}"
+
+
+def _flite_split(voice):
+    # slt is the speaker of festival's HTS voice: both are transfer-only
+    return TRANSFER if voice == "slt" else None
 
 
 def _level(rng):
     return round(float(rng.uniform(-26.0, -16.0)), 2)
+
+
+def _channel(seed):
+    from mirbook.datasets.sources import channel
+
+    return channel.draw(random_state=np.random.default_rng([seed, 7]))
+
+
+def _minimal_channel(seed):
+    """Hard conditions: only the steps every clip gets (high-pass, level, noise floor)."""
+    p = _channel(seed)
+    return {"highpass_hz": p["highpass_hz"], "level_dbfs": p["level_dbfs"],
+            "floor_dbfs": p["floor_dbfs"]}
 
 
 def _real_excerpts(tracks, artists, per_artist, rng, exclude=()):
@@ -125,7 +197,7 @@ def _real_excerpts(tracks, artists, per_artist, rng, exclude=()):
         n = per_artist(artist, len(ts))
         k = 0
         for t, offset in spread_excerpts(ts, n, random_state=rng, duration=DURATION,
-                                         lo_frac=0.08, hi_frac=0.84):
+                                         lo_frac=0.05, hi_frac=0.9):
             key = (t.member, round(offset, 1))
             if key in exclude:
                 offset += DURATION
@@ -141,8 +213,54 @@ def _music_real_params(ex):
             "licence": t["licence"], "offset": ex["offset"]}
 
 
+def _phrase_clips(utts, n, rng, target=DURATION + 0.6):
+    """``n`` clips of one speaker: utterances drawn (without replacement, then again) until the
+    clip is full, each with a pause before it and a gain (different takes differ in level)."""
+    out = []
+    order = list(rng.permutation(len(utts)))
+    for _ in range(n):
+        words, gaps, gains, total = [], [], [], float(rng.uniform(0.0, 0.25))
+        lead = total
+        while total < target:
+            if not order:
+                order = list(rng.permutation(len(utts)))
+            u = utts[int(order.pop())]
+            g = round(float(np.clip(rng.lognormal(np.log(0.12), 0.6), 0.03, 0.6)), 3)
+            words.append(u["member"])
+            gaps.append(g)
+            gains.append(round(float(rng.uniform(-4.0, 4.0)), 2))
+            total += u["duration"] * 0.8 + g
+        out.append({"package": utts[0]["package"], "words": words, "gaps": gaps, "gains_db": gains,
+                    "lead": round(lead, 3)})
+    return out
+
+
+def _tiny_plan(rng, sent, add):
+    from mirbook.datasets.sources import symbolic
+
+    voices = [("espeak-ng", "en", "m3", "train"), ("espeak-ng", "fr", "f2", "train"),
+              ("espeak-ng", "ru", "m1", "validation"), ("flite", "en", "rms", "test"),
+              ("flite", "en", "slt", TRANSFER)]
+    for i, (engine, lang, voice, split) in enumerate(voices):
+        p = _speech_params(engine, lang, voice, rng, sent.take(lang, 3))
+        p.update(kind="speech", condition="clean", channel=_channel(100 + i))
+        add(f"clean/speech_{i:04d}", _voice_group(engine, lang, voice), 100 + i, p, split)
+    styles = ["baroque-chorale", "folk", "folk", "baroque-chorale", "renaissance-polyphony"]
+    splits = ["train", "train", "validation", "test", TRANSFER]
+    for i, (style, split) in enumerate(zip(styles, splits)):
+        p = symbolic.choose(style, 1, random_state=np.random.default_rng(200 + i))[0]
+        p.update(kind="rendered", condition="clean", seed=200 + i, channel=_channel(200 + i))
+        add(f"clean/music_{i:04d}", p["group"], 200 + i, p, split)
+    p = _speech_params("espeak-ng", "de", "f4", rng, sent.take("de", 3))
+    p.update(kind="speech", condition="telephone", channel=_minimal_channel(300))
+    add("telephone/speech_0000", _voice_group("espeak-ng", "de", "f4"), 300, p, "test")
+    p = symbolic.choose("folk", 1, random_state=np.random.default_rng(301))[0]
+    p.update(kind="rendered", condition="mp3_32k", seed=301, channel=_minimal_channel(301))
+    add("mp3_32k/music_0000", p["group"], 301, p, "test")
+
+
 def plan(*, tiny):
-    """The clips: clean speech and music, then the hard conditions (see the module docstring)."""
+    """The clips: channel-only speech and music, the hard conditions, the transfer split."""
     from mirbook.datasets.sources import speech, symbolic
 
     rng = np.random.default_rng(7007)
@@ -153,67 +271,78 @@ def plan(*, tiny):
         items.append(Item(id=id_, group=group, seed=seed, params=params, split=split))
 
     if tiny:
-        voices = [("espeak-ng", "en", "m3", "train"), ("espeak-ng", "fr", "f2", "train"),
-                  ("espeak-ng", "ru", "m1", "validation"), ("flite", "en", "slt", "test")]
-        for i, (engine, lang, voice, split) in enumerate(voices):
-            p = _speech_params(engine, lang, voice, rng)
-            p.update(kind="speech", texts=sent.take(lang, 3), level=_level(rng), condition="clean")
-            add(f"clean/speech_{i:04d}", _voice_group(engine, lang, voice), 100 + i, p, split)
-        styles = ["baroque-chorale", "folk", "folk", "baroque-chorale"]
-        for i, (style, split) in enumerate(zip(styles, ["train", "train", "validation", "test"])):
-            p = symbolic.choose(style, 1, random_state=np.random.default_rng(200 + i))[0]
-            p.update(kind="rendered", level=_level(rng), condition="clean", seed=200 + i)
-            add(f"clean/music_{i:04d}", p["group"], 200 + i, p, split)
-        p = _speech_params("espeak-ng", "de", "f4", rng)
-        p.update(kind="speech", texts=sent.take("de", 3), level=_level(rng), condition="telephone")
-        add("telephone/speech_0000", _voice_group("espeak-ng", "de", "f4"), 300, p, "test")
-        p = symbolic.choose("folk", 1, random_state=np.random.default_rng(301))[0]
-        p.update(kind="rendered", level=_level(rng), condition="mp3_32k", seed=301)
-        add("mp3_32k/music_0000", p["group"], 301, p, "test")
+        _tiny_plan(rng, sent, add)
         return items
 
-    from mirbook.datasets.sources import debian_music
+    from mirbook.datasets.sources import debian_music, voices
 
-    # --- clean speech
+    # --- synthetic speech
     k = 0
+
+    def add_speech(engine, lang, voice, split=None, n_texts=5):
+        nonlocal k
+        p = _speech_params(engine, lang, voice, rng, sent.take(lang, n_texts))
+        p.update(kind="speech", condition="clean", channel=_channel(10_000 + k))
+        add(f"clean/speech_{k:04d}", _voice_group(engine, lang, voice), 10_000 + k, p, split)
+        k += 1
+
     for lang in sorted(speech.LANGUAGES):
         for _ in range(N_SPEECH_ESPEAK_PER_LANGUAGE):
             voice = speech.ESPEAK_VARIANTS[int(rng.integers(len(speech.ESPEAK_VARIANTS)))]
-            p = _speech_params("espeak-ng", lang, voice, rng)
-            p.update(kind="speech", texts=sent.take(lang, 4), level=_level(rng), condition="clean")
-            add(f"clean/speech_{k:04d}", _voice_group("espeak-ng", lang, voice), 10_000 + k, p)
-            k += 1
-    for j in range(N_SPEECH_FLITE):
-        voice = speech.FLITE_VOICES[j % len(speech.FLITE_VOICES)]
-        p = _speech_params("flite", "en", voice, rng)
-        p.update(kind="speech", texts=sent.take("en", 4), level=_level(rng), condition="clean")
-        add(f"clean/speech_{k:04d}", _voice_group("flite", "en", voice), 10_000 + k, p)
-        k += 1
-    n_speech = k
+            add_speech("espeak-ng", lang, voice)
+    for voice in speech.FLITE_VOICES:
+        n = N_SPEECH_FLITE_PER_VOICE * (2 if voice == "slt" else 1)
+        for _ in range(n):
+            add_speech("flite", "en", voice, _flite_split(voice), n_texts=4)
+    for voice, split in FESTIVAL_SPLITS.items():
+        lang = speech.FESTIVAL_VOICES[voice][0]
+        for _ in range(N_SPEECH_FESTIVAL_PER_VOICE + (2 if split == TRANSFER else 0)):
+            add_speech("festival", lang, voice, split, n_texts=4)
 
-    # --- clean music: recordings (split by artist) and rendered scores (split by piece)
+    # --- recorded speech: phrase-like clips of one speaker / voice pack
+    by_group = voices.groups(voices.load_catalog())
+    for group in sorted(by_group):
+        if group.startswith("warzone:"):
+            continue
+        utts = by_group[group]
+        split = voices.GROUP_SPLITS[group]
+        total = sum(u["duration"] for u in utts)
+        n = int(min(MAX_PER_SPEAKER[split], total // 3.5))
+        for clip in _phrase_clips(utts, n, rng):
+            clip.update(kind="recorded_speech", group=group, language=utts[0]["language"],
+                        condition="clean", channel=_channel(10_000 + k))
+            add(f"clean/speech_{k:04d}", f"speaker:{group}", 10_000 + k, clip, split)
+            k += 1
+    for folder, n in N_WARZONE.items():
+        utts = by_group[f"warzone:{folder}"]
+        for clip in _phrase_clips(utts, n, rng):
+            clip.update(kind="recorded_speech", group=f"warzone:{folder}", language="en",
+                        condition="clean", channel=_channel(10_000 + k))
+            add(f"clean/speech_{k:04d}", f"speaker:warzone:{folder}", 10_000 + k, clip, TRANSFER)
+            k += 1
+
+    # --- music: recordings (split by artist) and rendered scores (split by piece)
     tracks = debian_music.load_catalog()
     artists = sorted({t.artist for t in tracks})
-    unknown = set(artists) - set(debian_music.ARTIST_SPLITS)
+    unknown = set(artists) - set(MUSIC_SPLITS)
     if unknown:
-        raise ValueError(f"artists without a split in ARTIST_SPLITS: {sorted(unknown)}")
-    real = _real_excerpts(tracks, artists, lambda a, n: min(MAX_PER_ARTIST, 4 * n), rng)
+        raise ValueError(f"artists without a split in MUSIC_SPLITS: {sorted(unknown)}")
+    real = _real_excerpts(tracks, artists, lambda a, n: MUSIC_SPLITS[a][1], rng)
     k = 0
     for ex in real:
         p = _music_real_params(ex)
-        p.update(level=_level(rng), condition="clean")
+        p.update(condition="clean", channel=_channel(20_000 + k))
         add(f"clean/music_{k:04d}", f"artist:{p['artist']}", 20_000 + k, p,
-            debian_music.ARTIST_SPLITS[p["artist"]])
+            MUSIC_SPLITS[p["artist"]][0])
         k += 1
     used_pieces = set()
     for style in RENDERED_STYLES:
         for p in symbolic.choose(style, 0, random_state=rng, splits=RENDERED_SPLITS):
             used_pieces.add((p["source"], p["number"]))
-            p.update(kind="rendered", level=_level(rng), condition="clean", seed=20_000 + k)
+            p.update(kind="rendered", condition="clean", seed=20_000 + k,
+                     channel=_channel(20_000 + k))
             add(f"clean/music_{k:04d}", p["group"], 20_000 + k, p)
             k += 1
-    if abs(k - n_speech) > 0.05 * n_speech:
-        raise AssertionError(f"unbalanced clean classes: {n_speech} speech, {k} music")
 
     # --- hard conditions, from held-out (validation/test) voices, artists and pieces only
     held = ("validation", "test")
@@ -223,7 +352,7 @@ def plan(*, tiny):
             s = assign_split(_voice_group("espeak-ng", lang, voice))
             if s in held:
                 held_voices[s].append(("espeak-ng", lang, voice))
-    held_artists = {s: [a for a in artists if debian_music.ARTIST_SPLITS[a] == s] for s in held}
+    held_artists = {s: [a for a in artists if MUSIC_SPLITS[a][0] == s] for s in held}
     held_pieces = {s: [] for s in held}
     for style in RENDERED_STYLES:
         for p in symbolic.choose(style, 60, random_state=np.random.default_rng(5000),
@@ -231,12 +360,20 @@ def plan(*, tiny):
             s = assign_split(p["group"])
             if s in held:
                 held_pieces[s].append(p)
+    held_speakers = {s: sorted(g for g, sp in voices.GROUP_SPLITS.items() if sp == s
+                               and g in by_group) for s in held}
 
     def held_speech(i):
         split = held[i % 2]
+        if i % 2 == 1 or i % 4 == 0:                   # recorded speech (3 of 4)
+            group = held_speakers[split][int(rng.integers(len(held_speakers[split])))]
+            clip = _phrase_clips(by_group[group], 1, rng)[0]
+            clip.update(kind="recorded_speech", group=group,
+                        language=by_group[group][0]["language"])
+            return clip, f"speaker:{group}", split
         engine, lang, voice = held_voices[split][int(rng.integers(len(held_voices[split])))]
-        p = _speech_params(engine, lang, voice, rng)
-        p.update(kind="speech", texts=sent.take(lang, 4), level=_level(rng))
+        p = _speech_params(engine, lang, voice, rng, sent.take(lang, 5))
+        p.update(kind="speech")
         return p, _voice_group(engine, lang, voice), split
 
     def held_music(i, pieces_left):
@@ -268,8 +405,9 @@ def plan(*, tiny):
                 bg, _, _ = held_music(i, pieces_left)       # same split as the voice (i % 2)
                 bg = {kk: v for kk, v in bg.items() if kk not in ("level", "condition")}
                 extra = {"smr_db": round(float(rng.uniform(0.0, 10.0)), 2), "background": bg}
-            p.update(condition=cond, **extra)
-            add(f"{cond}/speech_{i:04d}", group, 30_000 + len(items), p, split)
+            seed = 30_000 + len(items)
+            p.update(condition=cond, channel=_minimal_channel(seed), **extra)
+            add(f"{cond}/speech_{i:04d}", group, seed, p, split)
         if cond == "speech_over_music":
             continue
         for i in range(N_HARD):
@@ -278,8 +416,9 @@ def plan(*, tiny):
                 extra = {"snr_db": float((0, 5, 10)[i % 3])}
             elif cond == "reverb":
                 extra = {"rt60": round(float(rng.uniform(0.6, 1.5)), 3)}
-            p.update(condition=cond, level=_level(rng), seed=30_000 + len(items), **extra)
-            add(f"{cond}/music_{i:04d}", group, 30_000 + len(items), p, split)
+            seed = 30_000 + len(items)
+            p.update(condition=cond, seed=seed, channel=_minimal_channel(seed), **extra)
+            add(f"{cond}/music_{i:04d}", group, seed, p, split)
     return items
 
 
@@ -290,9 +429,42 @@ def plan(*, tiny):
 def _speech_audio(p):
     from mirbook.datasets.sources import speech
 
-    kwargs = {k: p[k] for k in ("engine", "language", "voice", "pitch", "speed", "stretch") if k in p}
-    y, used = speech.speak(p["texts"], duration=DURATION, sr=SR, **kwargs)
+    kwargs = {k: p[k] for k in ("engine", "language", "voice", "pitch", "speed", "stretch",
+                                "word_gap", "f0") if k in p}
+    y, used = speech.speak(p["texts"], duration=DURATION, sr=SR, gaps=p.get("gaps"),
+                           lead=p.get("lead", 0.0), **kwargs)
     return y, used
+
+
+def _recorded_speech_audio(p):
+    """Utterances of one speaker joined with pauses; each trimmed, resampled, gain applied."""
+    from mirbook.datasets.sources import speech, voices
+    from mirbook.effects import rms
+    from mirbook.io import load_audio
+
+    n = int(round(DURATION * SR))
+    pieces = [np.zeros(int(round(p["lead"] * SR)), dtype=np.float32)]
+    total, used = len(pieces[0]), []
+    ref = None
+    for member, gap, gain in zip(p["words"], p["gaps"], p["gains_db"]):
+        path = voices.utterance_path(p["package"], member=member)
+        y, _ = load_audio(str(path), sr=SR)
+        y = speech.trim_silence(np.asarray(y, dtype=np.float32), threshold_db=-40.0)
+        y = y - float(np.mean(y)) if y.size else y
+        r = rms(y)
+        if r <= 0:
+            continue
+        ref = r if ref is None else ref
+        y = y * (ref / r) * 10 ** (gain / 20)
+        pieces += [y.astype(np.float32), np.zeros(int(round(gap * SR)), dtype=np.float32)]
+        used.append(Path(member).stem)
+        total += len(y) + int(round(gap * SR))
+        if total >= n:
+            break
+    y = np.concatenate(pieces)[:n]
+    if len(y) < n:
+        y = np.pad(y, (0, n - len(y)))
+    return y.astype(np.float32), used
 
 
 def _music_audio(p, seed):
@@ -310,9 +482,10 @@ def _music_audio(p, seed):
 
 
 def render(item, root: Path):
-    """One clip: speech or music, then its condition, then its level."""
+    """One clip: speech or music (resampled to 22050 Hz), its condition, then the channel."""
     from mirbook import effects
     from mirbook.datasets.helpers import save_labelled_audio
+    from mirbook.datasets.sources import channel
 
     p = item.params
     rng = np.random.default_rng(item.seed)
@@ -321,18 +494,24 @@ def render(item, root: Path):
     if p["kind"] == "speech":
         y, used = _speech_audio(p)
         voice = f"{p['engine']}:{p['language']}+{p['voice']}" if p["engine"] == "espeak-ng" \
-            else f"flite:{p['voice']}"
+            else f"{p['engine']}:{p['voice']}"
         labels.update(label="speech", source=p["engine"], language=p["language"], voice=voice,
-                      text=" ".join(used))
+                      recorded=False, text=" ".join(used))
+    elif p["kind"] == "recorded_speech":
+        y, used = _recorded_speech_audio(p)
+        labels.update(label="speech", source=p["package"], language=p["language"],
+                      voice=p["group"], recorded=True, text=" ".join(used),
+                      licence=_speech_licence(p["package"]))
     else:
         y, info = _music_audio(p, item.seed)
-        labels.update(label="music", artist=p["artist"])
+        labels.update(label="music", artist=p["artist"], recorded=p["kind"] == "recorded")
         if p["kind"] == "rendered":
             labels.update(source="rendered", style=p["style"], score=p["source"],
                           ensemble=p["ensemble"], title=info["title"])
         else:
             labels.update(source=p["package"], package=p["package"], title=p["title"],
                           offset=info["offset"], licence=p["licence"])
+    y = channel.highpass(y, sr=SR, cutoff=20.0)
     y = effects.normalize(y, target_dbfs=-20.0)
     if cond == "mp3_32k":
         y = effects.mp3(y, sr=SR, bitrate=32)
@@ -351,20 +530,33 @@ def render(item, root: Path):
         y = effects.mix(y, bg, ratio_db=p["smr_db"])
         labels.update(smr_db=p["smr_db"], background_artist=p["background"]["artist"],
                       background_source=p["background"].get("package", "rendered"))
-    y = effects.normalize(y, target_dbfs=p["level"])
-    labels["level_dbfs"] = p["level"]
+    y = channel.apply(y, sr=SR, params=p["channel"], random_state=rng)
+    labels["level_dbfs"] = p["channel"]["level_dbfs"]
+    labels["channel"] = p["channel"]
     path = save_labelled_audio(root, f"{item.id}.flac", y, sr=SR)
     return {"path": path, "files": {}, "labels": labels}
+
+
+def _speech_licence(package):
+    from mirbook.datasets.sources.voices import LICENCES
+
+    return LICENCES[package]
 
 
 def manifest_extra(records, *, tiny):
     """Counts per label, condition and split (for ``data info`` and the book's datasets page)."""
     out = {}
-    for key in ("label", "condition", "source", "language", "artist"):
+    for key in ("label", "condition", "source", "language", "artist", "voice", "recorded"):
         counts = {}
         for r in records:
             v = r.get("labels", {}).get(key)
             if v is not None:
                 counts[v] = counts.get(v, 0) + 1
         out[key] = dict(sorted(counts.items()))
+    per_split = {}
+    for r in records:
+        d = per_split.setdefault(r["split"], {})
+        lab = f"{r['labels']['label']}/{r['labels']['condition']}"
+        d[lab] = d.get(lab, 0) + 1
+    out["per_split"] = {s: dict(sorted(v.items())) for s, v in sorted(per_split.items())}
     return out

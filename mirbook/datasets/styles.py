@@ -48,7 +48,9 @@ from mirbook.datasets.core import Item
 NAME = "styles"
 DESCRIPTION = ("15 s excerpts: Debian game-music artists + rendered music21 styles (baroque, "
                "renaissance, madrigal, medieval, folk, classical): style tags, artist, package")
-VERSION = 1
+VERSION = 3  # 2: DC removed, -84 dBFS noise floor; 3: random low-pass and limiter, both halves
+#: Range of the low-pass every excerpt gets (Hz; drawn per excerpt, the same for both halves).
+LOWPASS_HZ = (4500.0, 9000.0)
 RENDERERS = ("mirbook.effects", "mirbook.scores", "mirbook.synth")
 DURATION = 15.0
 TINY_DURATION = 4.0
@@ -204,7 +206,19 @@ def render(item, root: Path):
         }
         if p.get("bpm"):
             labels["tempo_bpm"] = p["bpm"]
-    # one level for both halves (-18 dBFS RMS, peaks limited): loudness must not tell them apart
+    # one band for both halves: a low-pass drawn per excerpt (4.5-9 kHz), so that the bandwidth of
+    # the recordings' codecs and of the soundfont's samples does not tell them apart; then one
+    # level (-18 dBFS RMS, peaks limited): loudness must not tell them apart either
+    # (and a limiter drawn alike for both: game soundtracks are mastered, renderings are not)
+    from mirbook.datasets.sources.channel import highpass, limiter, lowpass
+
+    rng = np.random.default_rng([item.seed, 11])
+    cutoff = round(float(np.exp(rng.uniform(np.log(LOWPASS_HZ[0]), np.log(LOWPASS_HZ[1])))), 1)
+    drive = round(float(rng.uniform(1.0, 5.0)), 3)
+    y = lowpass(highpass(y, sr=SR, cutoff=30.0), sr=SR, cutoff=cutoff)
+    y = limiter(y, drive=drive)
+    labels["lowpass_hz"] = cutoff
+    labels["limiter_drive"] = drive
     y = effects.normalize(y, target_dbfs=-18.0)
     labels["tags_str"] = ";".join(labels["tags"])
     labels["duration"] = p["duration"]

@@ -9,15 +9,17 @@ chain does to a signal, and applies them:
 =================  ===============================================================================
 step               what (probability, range)
 =================  ===============================================================================
-high-pass          DC and rumble removed: 2nd-order Butterworth at 20-120 Hz (always)
+high-pass          DC and rumble removed: 2nd-order Butterworth at 40-150 Hz (always)
 band limit         microphone/transmission low-pass at 3.5-10 kHz (60 %), 4th-order Butterworth
 room               reverberation, RT60 0.15-0.9 s, direct-to-reverberant 0-12 dB (50 %)
                    (:func:`mirbook.effects.reverb`)
 codec              MP3 at 48-128 kbit/s (25 %) (:func:`mirbook.effects.mp3`)
-background noise   pink or white noise at 10-40 dB SNR (50 %) (:func:`mirbook.effects.add_noise`)
-limiter            soft saturation, drive 1.5-4 (40 %): real masters and broadcasts are limited
+background noise   pink or white noise at 8-35 dB SNR (85 %) (:func:`mirbook.effects.add_noise`):
+                   a room, a street, a hum; real recordings are rarely noiseless
+limiter            soft saturation, drive 1.5-5 (60 %): real masters and broadcasts are limited
 level              RMS normalised to the clip's level (-26 to -16 dBFS), peak below -1 dBFS
-noise floor        white noise at -75 to -55 dBFS (always): no digital silence anywhere
+noise floor        white noise at -65 to -50 dBFS (always): no digital silence anywhere; the
+                   mean is removed last (no DC offset)
 =================  ===============================================================================
 
 Every source is resampled to one rate (:data:`mirbook.config.SR`) before the chain, so the native
@@ -60,17 +62,17 @@ def draw(*, random_state=None, level_range=(-26.0, -16.0), codec=True) -> dict:
     """
     rng = _validate.random_state(random_state)
     r = lambda lo, hi: round(float(rng.uniform(lo, hi)), 3)  # noqa: E731
-    p = {"highpass_hz": r(20.0, 120.0)}
+    p = {"highpass_hz": r(40.0, 150.0)}
     p["lowpass_hz"] = round(float(np.exp(rng.uniform(np.log(3500), np.log(10000)))), 1) \
         if rng.uniform() < 0.6 else None
     p["rt60"] = r(0.15, 0.9) if rng.uniform() < 0.5 else None
     p["reverb_dr_db"] = r(0.0, 12.0)
     p["bitrate"] = int(rng.choice([48, 64, 96, 128])) if (codec and rng.uniform() < 0.25) else None
-    p["snr_db"] = r(10.0, 40.0) if rng.uniform() < 0.5 else None
+    p["snr_db"] = r(8.0, 35.0) if rng.uniform() < 0.85 else None
     p["noise_kind"] = "pink" if rng.uniform() < 0.5 else "white"
-    p["drive"] = r(1.5, 4.0) if rng.uniform() < 0.4 else None
+    p["drive"] = r(1.5, 5.0) if rng.uniform() < 0.6 else None
     p["level_dbfs"] = r(*level_range)
-    p["floor_dbfs"] = r(-75.0, -55.0)
+    p["floor_dbfs"] = r(-65.0, -50.0)
     return p
 
 
@@ -94,7 +96,8 @@ def highpass(y, *, sr=SR, cutoff=30.0, order=2):
     y = np.asarray(y, dtype=np.float64)
     y = y - y.mean()
     sos = butter(order, cutoff, btype="highpass", fs=sr, output="sos")
-    return _sos_filter(y, sos)
+    y = _sos_filter(y, sos)
+    return y - y.mean()
 
 
 def lowpass(y, *, sr=SR, cutoff, order=4):
@@ -131,7 +134,8 @@ def finish(y, *, level_dbfs, floor_dbfs, highpass_hz=20.0, random_state=None, sr
     y = highpass(y, sr=sr, cutoff=highpass_hz)
     y = effects.normalize(y, target_dbfs=level_dbfs, peak=0.89)
     y = noise_floor(y, floor_dbfs=floor_dbfs, random_state=rng)
-    return np.clip(y, -0.99, 0.99).astype(np.float32)
+    y = np.clip(y, -0.99, 0.99)
+    return (y - y.mean()).astype(np.float32)
 
 
 def apply(y, *, sr=SR, params, random_state=None):
@@ -170,8 +174,8 @@ def apply(y, *, sr=SR, params, random_state=None):
                               kind=p.get("noise_kind", "pink"))
     if p.get("drive"):
         y = limiter(y, drive=p["drive"])
-    y = finish(y, level_dbfs=p.get("level_dbfs", -20.0), floor_dbfs=p.get("floor_dbfs", -65.0),
-               highpass_hz=20.0, random_state=rng, sr=sr)
+    y = finish(y, level_dbfs=p.get("level_dbfs", -20.0), floor_dbfs=p.get("floor_dbfs", -60.0),
+               highpass_hz=p.get("highpass_hz") or 20.0, random_state=rng, sr=sr)
     return y[:n]
 
 

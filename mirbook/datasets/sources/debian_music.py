@@ -5,18 +5,16 @@ composers. They are fetched with ``apt-get download`` into
 ``mirbook.config.data_home()/debian/debs/`` and unpacked with ``dpkg-deb -x`` into
 ``.../debian/x/<package>_<version>/`` -- never installed system-wide, never committed.
 
-==================  =======================================  ==========================================
-package             artists (where the name comes from)      licence (from the package's copyright file)
-==================  =======================================  ==========================================
-asc-music           Michael Kievernagel (copyright ``Files``)  GPL-2+
-singularity-music   Max McCracken, a.k.a. Maxstack (tags)    CC-BY-SA-3.0
-hyperrogue-music    Shawn Parrotte, Will Savino, Lincoln     CC-BY-SA-3.0
-                    Domina (copyright ``Files`` stanzas)
-warzone2100-music   Martin Severn, LupusMechanicus           GPL-2+ (original), CC-BY-SA-3.0+ or
-                    (``album.json``)                         GPL-2+ (community albums)
-nexuiz-music        Gerd Raudenbusch (elysis), blkrbt,       GPL-2+
-                    Braden Walters, Parapraxis (Vorbis tags)
-==================  =======================================  ==========================================
+- ``asc-music``: Michael Kievernagel (copyright ``Files``); GPL-2+.
+- ``singularity-music``: Max McCracken, a.k.a. Maxstack (tags); CC-BY-SA-3.0.
+- ``hyperrogue-music``: Shawn Parrotte, Will Savino, Lincoln Domina (copyright ``Files``
+  stanzas); CC-BY-SA-3.0.
+- ``warzone2100-music``: Martin Severn, LupusMechanicus (``album.json``); GPL-2+ (original),
+  CC-BY-SA-3.0+ or GPL-2+ (community albums).
+- ``nexuiz-music``: Gerd Raudenbusch (elysis), blkrbt, Braden Walters, Parapraxis (Vorbis tags);
+  GPL-2+.
+
+(Package: artists, and where the name comes from; licence, from the package's copyright file.)
 
 Used by the ``speech_music`` and ``styles`` corpora (chapters on speech/music discrimination,
 tagging, embeddings and artist disambiguation). Their ``prepare`` step calls :func:`catalog`

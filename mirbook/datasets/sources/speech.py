@@ -44,7 +44,7 @@ from mirbook.errors import ParameterError
 LANGUAGES = {
     "en": ("en", "SPA",
            ["The old fisherman", "My younger sister", "A tired teacher", "Our new neighbour",
-            "The little boy", "Every student"],
+            "The little boy", "Every student", "The young doctor", "An old farmer"],
            ["reads the morning paper", "walks to the station", "cooks a simple dinner",
             "paints the garden fence", "writes a long letter", "plays with the black dog"],
            ["before the sun comes up", "on quiet Sunday afternoons", "when the rain stops",
@@ -172,7 +172,7 @@ _FULL_STOP = {"hi": "।"}
 
 
 def all_sentences(name: str) -> list[str]:
-    """Every sentence the phrase lists of language ``name`` make (216), in a fixed order.
+    """Every sentence the phrase lists of language ``name`` make (216; English 288), in a fixed order.
 
     Examples
     --------
@@ -224,11 +224,18 @@ def check_engine(name: str, *, corpus: str | None = None):
     require_tool(engine, apt=engine, executable=engine, corpus=corpus)
 
 
-def check_festival_voice(voice: str, *, corpus: str | None = None):
-    """Raise :class:`mirbook.errors.MissingToolError` if festival ``voice`` is not installed."""
+def check_festival_voice(name: str, *, corpus: str | None = None):
+    """Raise :class:`mirbook.errors.MissingToolError` if festival voice ``name`` is not installed.
+
+    Examples
+    --------
+    >>> check_festival_voice("kal_diphone")        # doctest: +SKIP
+    """
     import glob
 
     from mirbook.errors import MissingToolError
+
+    voice = name
 
     if voice not in FESTIVAL_VOICES:
         raise ParameterError(f"unknown festival voice {voice!r}: choose from "

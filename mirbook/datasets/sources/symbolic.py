@@ -3,16 +3,15 @@
 Each style is a music21 corpus collection, rendered with ensembles that suit it (the General MIDI
 programs are chosen per excerpt from :data:`STYLES`, so instrument tags are exact):
 
-=====================  ========================================  =================  ===============
-style                  music21 collection                        artist label       ensembles
-=====================  ========================================  =================  ===============
-baroque-chorale        ``bach`` (chorales, ``bwv*.mxl``)         J. S. Bach         organ, choir...
-renaissance-polyphony  ``palestrina`` (mass movements, kern)     Palestrina         choir, recorders
-madrigal               ``monteverdi`` (madrigals, MusicXML)      Monteverdi         choir, viols
-medieval               ``trecento`` (Italian ars nova)           Trecento composers recorders, voice
-folk                   ``ryansMammoth`` and ``essenFolksong``    traditional        fiddle, flute...
-classical-quartet      ``haydn``/``mozart``/``beethoven`` quartets Haydn/Mozart/...  string quartet
-=====================  ========================================  =================  ===============
+- ``baroque-chorale``: ``bach`` (chorales, ``bwv*.mxl``); J. S. Bach; organ, choir...
+- ``renaissance-polyphony``: ``palestrina`` (mass movements, kern); Palestrina; choir, recorders.
+- ``madrigal``: ``monteverdi`` (madrigals, MusicXML); Monteverdi; choir, viols.
+- ``medieval``: ``trecento`` (Italian ars nova); Trecento composers; recorders, voice.
+- ``folk``: ``ryansMammoth`` and ``essenFolksong``; traditional; fiddle, flute...
+- ``classical-quartet``: ``haydn``/``mozart``/``beethoven`` quartets; Haydn/Mozart/...; string
+  quartet.
+
+(Style: music21 collection; artist label; ensembles.)
 
 Notes come from :mod:`mirbook.scores` (ties merged; repeats as written) and audio from
 :func:`mirbook.synth.render_tracks` (TimGM6mb soundfont): the same renderer as the ``chorales``
@@ -72,6 +71,24 @@ _ESSEN = ["essenFolksong/altdeu10.abc", "essenFolksong/ballad10.abc", "essenFolk
           "essenFolksong/kinder0.abc", "essenFolksong/boehme10.abc", "essenFolksong/dva0.abc"]
 
 
+#: music21 corpus paths reserved for independent evaluation (issue 13): never used anywhere in
+#: the project. Prefixes of ``corpus`` paths (works, or whole composers' folders).
+RESERVED = ("mozart/k545", "mozart/k80", "haydn/opus74no1", "beethoven/opus18no1", "joplin/",
+            "chopin/", "schumann", "schubert/", "beach/", "cpebach/", "handel/",
+            "liliuokalani/", "oneills1850/")
+
+
+def is_reserved(path: str) -> bool:
+    """Whether a music21 corpus path is reserved for independent evaluation (:data:`RESERVED`).
+
+    Examples
+    --------
+    >>> is_reserved("mozart/k545/movement1.mxl"), is_reserved("mozart/k458/movement1.mxl")
+    (True, False)
+    """
+    return any(path.startswith(r) or f"/{r}" in path for r in RESERVED)
+
+
 def _composer(path: str) -> str:
     return path.split("/", 1)[0]
 
@@ -92,6 +109,8 @@ def pieces(name: str) -> tuple:
             continue
         paths = sorted(str(p).split("/corpus/", 1)[-1] for p in corpus.getComposer(coll))
         for p in paths:
+            if is_reserved(p):
+                continue
             if coll == "bach":
                 if not re.match(r"bach/bwv[\d.]+\.mxl$", p):
                     continue

@@ -184,10 +184,16 @@ def load_catalog(*, cache: Path | None = None) -> list[dict]:
     return [u for p in PACKAGES for u in index[p]["utterances"]]
 
 
-def groups(utterances) -> dict:
-    """group -> list of utterances, in catalogue order."""
+def groups(records) -> dict:
+    """group -> list of utterances (``records``: catalogue entries), in catalogue order.
+
+    Examples
+    --------
+    >>> sorted(groups([{"group": "a"}, {"group": "b"}, {"group": "a"}]))
+    ['a', 'b']
+    """
     out = {}
-    for u in utterances:
+    for u in records:
         out.setdefault(u["group"], []).append(u)
     return out
 
