@@ -219,7 +219,8 @@ async () => {
     let label = '';
     const row = a.closest('tr');
     if (row) {
-      for (const c of row.querySelectorAll('th, td')) {
+      // the label cell, never the duration column of mirbook.plot.players
+      for (const c of row.querySelectorAll('th, td:not(.mirbook-duration)')) {
         // textContent, not innerText: a player inside a collapsed solution is labelled too
         if (!c.contains(a) && c.textContent.trim()) { label = c.textContent.trim(); break; }
       }

@@ -99,8 +99,9 @@ KNOWN_CUES = {
     "mood:tempo": "by design: a fast piece has more note onsets per second, which the "
                   "envelope statistics (crest factor, quiet frames) see; that is the tempo itself.",
     "piano:velocity": "by design: a harder key strike is louder (RMS and peak tell it).",
-    "piano:style": "by design: the chorales are four-voice and the folk songs one-voice, and "
-                   "polyphony changes level, crest factor and spectrum.",
+    "piano:style": "by design: four-voice chorales and quartets against one-voice folk songs "
+                   "and reels, at different note densities: polyphony and density change level, "
+                   "crest factor, spectrum and where an excerpt is cut (its duration).",
     "chorales:ensemble": "by design: the ensemble is the instrument timbre, which is what the "
                          "long-term spectrum (rolloff, bandwidth) measures.",
     "chorales:programs": "by design: a General MIDI program is an instrument timbre, which the "

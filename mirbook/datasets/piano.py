@@ -12,7 +12,8 @@ Two kinds of items (the record's ``labels["kind"]``):
 
     Besides the chorales and Essen folk songs at their usual tempi (2-6 notes/s), the full corpus
     has **dense pieces** so that the note density spans 2 to 12 notes per second: reels,
-    hornpipes and jigs of Ryan's Mammoth Collection and movements of string quartets (Haydn op. 1
+    hornpipes and jigs of Ryan's Mammoth Collection and movements of string quartets (in every
+    split: :data:`DENSE_SPLITS`) (Haydn op. 1
     no. 1, Mozart K. 155/156/458, Beethoven op. 59; none of the reserved works), played on the
     piano at a tempo chosen so that the excerpt reaches a *target density* drawn per piece
     (``labels["density"]``, notes per second, measured; the manifest's ``density_histogram``).
@@ -55,10 +56,11 @@ CHORALES = range(101, 131)
 FOLK = {"altdeu10": 6, "ballad10": 6, "kinder0": 6, "boehme10": 6}
 TINY_MAX_DURATION = 5.0
 #: Dense pieces: how many reels/jigs and quartet movements, and the target densities (notes/s).
-N_REELS = 16
-N_QUARTETS = 16
+#: Dense pieces per split, for the reels/jigs and for the quartet movements each (fewer where the
+#: collection has too few pieces of a split; odd quartet scores are skipped at render time).
+DENSE_SPLITS = {"train": 7, "validation": 3, "test": 6}
 DENSITY_RANGE = (2.0, 12.0)
-BPM_RANGE = (40.0, 260.0)
+BPM_RANGE = (40.0, 300.0)
 #: Density bins (notes/s) of the manifest's histogram and of chapter 9's per-band scores.
 DENSITY_BINS = (0, 2, 4, 6, 8, 10, 12, 100)
 #: The second piano of the ``transfer`` split.
@@ -136,8 +138,19 @@ def _dense_items(max_d):
     reels = [p for p in symbolic.pieces("folk") if p[0].startswith("ryansMammoth/")
              and re.search(r"(Reel|Hornpipe|Jig)\.abc$", p[0])]
     quartets = list(symbolic.pieces("classical-quartet"))
-    chosen = ([("reel", reels[int(i)]) for i in rng.permutation(len(reels))[:N_REELS]]
-              + [("quartet", quartets[int(i)]) for i in rng.permutation(len(quartets))[:N_QUARTETS]])
+    from mirbook.datasets.core import assign_split
+
+    def take(style, pool, want):
+        # by the piece's own (hashed) split, so that every split has dense pieces
+        out, want = [], dict(want)
+        for i in rng.permutation(len(pool)):
+            split = assign_split(pool[int(i)][3])
+            if want.get(split, 0) > 0:
+                want[split] -= 1
+                out.append((style, pool[int(i)]))
+        return out
+
+    chosen = take("reel", reels, DENSE_SPLITS) + take("quartet", quartets, DENSE_SPLITS)
     lo, hi = DENSITY_RANGE
     targets = rng.permutation(np.linspace(lo + 1.0, hi, len(chosen)))
     items = []
