@@ -19,12 +19,14 @@ export MIRBOOK_PROGRESS ?= 1
 # commands that start kernels get it; tests/test_plot.py checks that figures come out.
 KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 
-.PHONY: test book setup system data data-tiny cache-check html browser bench clean serve strip lab
+.PHONY: test book setup system data data-tiny cache-check html browser audit bench clean serve strip lab
 
 # ---- the two commands ----------------------------------------------------------------------
 # package tests, doctests and every notebook (nbval, which fills the cache), then the HTML book
 # rendered from those outputs, then the book read page by page in Chromium (tests/test_browser.py)
 test: setup data cache-check
+	$(PY) -m mirbook data build --tiny
+	$(PY) -m mirbook data audit --tiny
 	$(KERNEL_ENV) $(PY) -m pytest tests mirbook notebooks --doctest-modules --nbval-lax --nbcache=$(CACHE) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory html
 	$(MAKE) --no-print-directory browser
@@ -69,6 +71,10 @@ browser:
 	$(PY) -m pytest tests/test_browser.py --book=$(BOOK_HTML) -p no:cacheprovider $(PYTEST_ARGS)
 
 # ---- extras ---------------------------------------------------------------------------------
+# the shortcut audit of the full corpus (book/datasets.md shows its table)
+audit: data
+	$(PY) -m mirbook data audit
+
 bench: setup
 	$(PY) -m mirbook bench
 

@@ -1,4 +1,4 @@
-"""Features computed once: an in-memory and atomic on-disk ``.npz`` cache keyed by what they depend on.
+"""Features computed once: in memory and in an atomic ``.npz`` file, keyed by what they depend on.
 
 A Part III chapter computes its inputs (log-mel spectrograms, the seed's ``(3, 108, 12)`` blocks)
 from a corpus once; :func:`cached_features` keeps them in memory for the session and in
@@ -62,8 +62,8 @@ def _canonical(value, where):
     if isinstance(value, (list, tuple)):
         return [_canonical(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {str(k): _canonical(v, f"{where}[{k!r}]") for k, v in sorted(value.items(),
-                                                                            key=lambda kv: str(kv[0]))}
+        items = sorted(value.items(), key=lambda kv: str(kv[0]))
+        return {str(k): _canonical(v, f"{where}[{k!r}]") for k, v in items}
     raise ParameterError(f"{where}: a {type(value).__name__} cannot be part of a cache key (use "
                          "numbers, strings, lists, dicts, arrays or a pathlib.Path)")
 

@@ -91,9 +91,19 @@ class _Model(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
 
+def _same_conv2d(c_in, c_out, kernel):
+    """A conv that keeps the size ('same' padding), even kernels included (padded explicitly:
+    torch's ``padding="same"`` warns for them)."""
+    kh, kw = kernel
+    if kh % 2 and kw % 2:
+        return nn.Conv2d(c_in, c_out, kernel, padding=(kh // 2, kw // 2), bias=False)
+    pad = nn.ZeroPad2d(((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2))
+    return nn.Sequential(pad, nn.Conv2d(c_in, c_out, kernel, bias=False))
+
+
 def _conv2d_block(c_in, c_out, kernel, pool):
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel, padding="same", bias=False),
+        _same_conv2d(c_in, c_out, kernel),
         nn.BatchNorm2d(c_out),
         nn.ReLU(),
         nn.MaxPool2d(pool, ceil_mode=True),

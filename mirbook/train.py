@@ -105,7 +105,7 @@ class History:
         return asdict(self)
 
 
-def resolve_device(device="auto"):
+def resolve_device(*, device="auto"):
     """The :class:`torch.device` that ``device`` names.
 
     Parameters
@@ -119,9 +119,9 @@ def resolve_device(device="auto"):
 
     Examples
     --------
-    >>> resolve_device("cpu")
+    >>> resolve_device(device="cpu")
     device(type='cpu')
-    >>> resolve_device("auto").type in ("cpu", "cuda")
+    >>> resolve_device(device="auto").type in ("cpu", "cuda")
     True
 
     Used by :func:`fit` and :func:`predict`.
@@ -157,7 +157,10 @@ def _as_tensor(values, name, *, dtype=None):
         if arr.dtype.kind in "USO":
             raise ParameterError(f"{name}: labels of dtype {arr.dtype}: map them to integers "
                                  "first (e.g. np.unique(y, return_inverse=True)[1])")
-        t = torch.from_numpy(np.ascontiguousarray(arr))
+        arr = np.ascontiguousarray(arr)
+        if not arr.flags.writeable:   # e.g. mirbook.featcache's shared, read-only arrays
+            arr = arr.copy()
+        t = torch.from_numpy(arr)
     if dtype is not None:
         t = t.to(dtype)
     return t
@@ -196,18 +199,26 @@ def _collate(batch):
     if isinstance(batch[0], (tuple, list)):
         return tuple(_collate([item[i] for item in batch]) for i in range(len(batch[0])))
     first = batch[0]
-    if isinstance(first, torch.Tensor):
-        return torch.stack(batch)
+    if isinstance(first, (torch.Tensor, np.ndarray)):
+        shapes = {tuple(item.shape) for item in batch}
+        if len(shapes) > 1:
+            raise ParameterError(f"data: items of different shapes {sorted(shapes)[:3]} cannot be "
+                                 "batched (crop or pad them, e.g. TorchDataset(..., duration=...))")
+        return torch.stack([torch.as_tensor(item) for item in batch])
     if isinstance(first, str):
         raise ParameterError("data: string targets: use a numeric target (e.g. TorchDataset("
                              "..., target=lambda r: int(r['labels']['label'] == 'speech')))")
     return torch.as_tensor(np.asarray(batch))
 
 
-def _loader(dataset, *, batch_size, shuffle, generator, num_workers=0):
+def _loader(dataset, *, batch_size, shuffle, generator, training=False):
+    # a last training batch of one example breaks batch normalisation: drop it (it is a
+    # different example every epoch, the shuffle being seeded)
+    n = len(dataset)
+    drop_last = training and n > 1 and n % batch_size == 1
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-        collate_fn=_collate, num_workers=num_workers, drop_last=False,
+        collate_fn=_collate, num_workers=0, drop_last=drop_last,
     )
 
 
@@ -274,7 +285,7 @@ def _evaluate(model, loader, device, loss_fn, metric_fn):
 def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_accuracy",
         epochs=20, batch_size=32, lr=1e-3, weight_decay=0.0, patience=None, max_seconds=None,
         augment=None, random_state=0, device="auto", n_jobs=None, show_progress=True):
-    """Train ``model`` with Adam (AdamW when ``weight_decay`` > 0): the loop of every Part III chapter.
+    """Train ``model`` with Adam (AdamW if ``weight_decay`` > 0): the loop of the Part III chapters.
 
     Seeded: with the same ``random_state`` on the same machine a re-run gives the same weights
     (torch's random state is seeded for the fit, with a seeded DataLoader shuffle, and restored
@@ -367,7 +378,7 @@ def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_
     loss_fn = _loss_fn(loss)
     metric_fn = _metric_fn(metric)
     seed = int(_validate.random_state(random_state).integers(2**63 - 1))
-    dev = resolve_device(device)
+    dev = resolve_device(device=device)
     train_set = _dataset(data, "data", loss=loss)
     val_set = None if validation is None else _dataset(validation, "validation", loss=loss)
 
@@ -405,7 +416,8 @@ def _fit_loop(model, train_set, val_set, history, *, loss_fn, metric_fn, epochs,
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed % (2**63))
-    train_loader = _loader(train_set, batch_size=batch_size, shuffle=True, generator=generator)
+    train_loader = _loader(train_set, batch_size=batch_size, shuffle=True, generator=generator,
+                           training=True)
     val_loader = None if val_set is None else _loader(val_set, batch_size=max(batch_size, 256),
                                                       shuffle=False, generator=None)
     lower_is_better = metric_fn is None
@@ -506,7 +518,7 @@ def predict(model, data, *, batch_size=256, device="auto", activation=None):
         raise ParameterError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     batch_size = _validate.positive_int(batch_size, "batch_size")
     _validate.one_of(activation, "activation", (None, "softmax", "sigmoid"))
-    dev = resolve_device(device)
+    dev = resolve_device(device=device)
     if isinstance(data, (tuple, list)) and len(data) == 2:
         data = data[0]
     dataset = _dataset(data, "data", loss="cross_entropy", labelled=False)
@@ -547,7 +559,7 @@ def _plain(value, where):
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value))
+        return torch.from_numpy(np.array(value, copy=True, order="C"))
     if isinstance(value, torch.Tensor):
         return value.detach().cpu()
     if isinstance(value, numbers.Number):
@@ -682,13 +694,13 @@ def load_checkpoint(path, *, model=None, device="cpu", return_info=False):
     >>> load_checkpoint(path, model=MelCNN(n_classes=2))
     Traceback (most recent call last):
     ...
-    mirbook.errors.CheckpointError: ...: parameter shapes differ from the model's: classifier.weight (4, 64) in the file, (2, 64) in the model; classifier.bias (4,) in the file, (2,) in the model
+    mirbook.errors.CheckpointError: ...mel.pt: parameter shapes differ ...classifier.weight (4, 64) ...
 
     Used by the Part III chapter notebooks (chapters 11 and 12).
     """
     if model is not None and not isinstance(model, torch.nn.Module):
         raise ParameterError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    dev = resolve_device(device)
+    dev = resolve_device(device=device)
     payload = _read_checkpoint(path)
     stored = payload["model_class"]
     if model is None:

@@ -1,5 +1,7 @@
 """mirbook.models: output shapes, configs, seeded initialisation, input checks."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -45,6 +47,16 @@ def test_config_rebuilds_the_same_architecture_and_is_seeded(name):
     other = MODELS[name](n_classes=3, random_state=1)
     assert not all(torch.equal(a, b) for a, b in
                    zip(model.state_dict().values(), other.state_dict().values()))
+
+
+@pytest.mark.parametrize("kernel", [(8, 4), (6, 3), (5, 2)])
+def test_even_kernels_keep_the_size_without_warning(kernel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert SeedCNN(first_kernel=kernel)(torch.zeros(2, 3, 108, 12)).shape == (2, 2)
+        assert MelCNN(first_kernel=kernel)(torch.zeros(2, 1, 64, 21)).shape == (2, 2)
+        assert MelCNN(first_kernel=kernel).features[0](torch.zeros(1, 1, 64, 21)).shape \
+            == (1, 16, 32, 11)
 
 
 def test_construction_leaves_the_global_random_state_alone():

@@ -8,7 +8,8 @@ import torch
 
 from mirbook.errors import CheckpointError, ParameterError
 from mirbook.models import MelCNN, SeedCNN, WaveformCNN
-from mirbook.train import History, fit, load_checkpoint, predict, resolve_device, save_checkpoint
+from mirbook.train import (History, fit, load_checkpoint, predict, resolve_device,
+                           save_checkpoint)
 
 
 def _easy(n=32, shape=(3, 108, 12), random_state=0):
@@ -118,16 +119,16 @@ def test_history_fields():
 
 
 def test_device_auto_works_on_cpu():
-    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(device="cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
+    assert resolve_device(device="auto").type == expected
     X, y = _easy(8)
     model = SeedCNN()
     h = fit(model, (X, y), epochs=1, batch_size=8, device="auto", show_progress=False)
     assert h.device.startswith(expected)
     assert predict(model, X, device="auto").shape == (8, 2)
     with pytest.raises(ParameterError, match="device"):
-        resolve_device("tpu")
+        resolve_device(device="tpu")
 
 
 def test_a_torch_dataset_and_other_losses():
@@ -153,6 +154,24 @@ def test_a_torch_dataset_and_other_losses():
     assert 0 <= h.val_metric[0] <= 1
     h = fit(SeedCNN(n_classes=1), (X, y.astype(np.float32)[:, None]), loss="mse", epochs=1,
             batch_size=8, show_progress=False)
+    assert np.isfinite(h.train_loss[0])
+
+
+def test_items_of_different_lengths_are_a_caller_mistake():
+    class Ragged(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return torch.zeros(1000 + 10 * i), i % 2
+
+    with pytest.raises(ParameterError, match="different shapes.*duration"):
+        fit(WaveformCNN(), Ragged(), epochs=1, batch_size=4, show_progress=False)
+
+
+def test_a_last_batch_of_one_is_dropped_in_training():
+    X, y = _easy(9)
+    h = fit(MelCNN(), (X[:, :1, :8, :3], y), epochs=1, batch_size=4, show_progress=False)
     assert np.isfinite(h.train_loss[0])
 
 
@@ -190,10 +209,14 @@ def test_fit_rejects_caller_mistakes():
         fit("model", (X, y), show_progress=False)
 
 
-def test_fit_writes_no_warning(capfd):
+def test_fit_writes_no_warning(capfd, tmp_path):
     X, y = _easy(8)
+    X.setflags(write=False)   # as mirbook.featcache returns them
+    y.setflags(write=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        predict(SeedCNN(), X)
+        save_checkpoint(tmp_path / "m.pt", SeedCNN(), extra={"y": y})
         fit(SeedCNN(), (X, y), validation=(X, y), epochs=1, batch_size=4, show_progress=True)
         fit(MelCNN(), (X[:, :1], y), epochs=1, batch_size=4, show_progress=False)
         fit(WaveformCNN(), (X.reshape(8, -1), y), epochs=1, batch_size=4, show_progress=False)
