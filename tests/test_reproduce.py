@@ -95,7 +95,7 @@ def _clip(kind, i, sr=22050, seconds=3.0):
 
 @pytest.fixture
 def tiny_corpus(tmp_path, monkeypatch):
-    sizes = {"train": 4, "validation": 2, "test": 2}
+    sizes = {"train": 4, "validation": 2, "test": 2, "transfer": 2}
     splits, k = {}, 0
     for split, n in sizes.items():
         recs = []
@@ -112,6 +112,8 @@ def tiny_corpus(tmp_path, monkeypatch):
     monkeypatch.setattr(reproduce, "_load_split", lambda split: splits[split])
     monkeypatch.setattr(reproduce, "_RUNS", {})
     monkeypatch.setattr(reproduce, "_FEATURES", {})
+    monkeypatch.setattr(reproduce, "_CNN_FITS", {})
+    monkeypatch.setattr(reproduce, "_MAPS_CACHE_DIR", tmp_path / "features")
     return splits
 
 
@@ -178,9 +180,93 @@ def test_cli_prints_seed_and_our_rows(tiny_corpus, capsys):
         assert any(re.match(rf"{model}\s+ours\s", ln) for ln in lines)
     assert "85.83" in out and "82.19" in out
     assert "Data differ" in out and "positive class: speech" in out
+    # the disjoint-source rows, beside the in-distribution ones
+    for model in ("SVM", "RF"):
+        assert any(re.match(rf"{model}\s+transfer\s+\(1, 3888\)", ln) for ln in lines)
+        assert any(re.match(rf"{model}\s+test\s+1\+1\s", ln) for ln in lines)
+        assert any(re.match(rf"{model}\s+transfer\s+2\+2\s", ln) for ln in lines)
+    assert "never used in training" in out
 
 
-def test_cli_requires_classical(capsys):
-    with pytest.raises(SystemExit):
-        reproduce.main(["speech-music"])
-    assert "Part III" in capsys.readouterr().err
+def test_cli_without_flag_prints_the_whole_table(tiny_corpus, capsys):
+    assert reproduce.main(["speech-music", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    for model, shape in (("SVM", "(1, 3888)"), ("RF", "(1, 3888)"), ("CNN", "(3, 108, 12)")):
+        assert any(re.match(rf"{model}\s+seed\s+{re.escape(shape)}", ln) for ln in lines)
+        # ours twice: in-distribution (test) and disjoint-source (transfer)
+        assert sum(bool(re.match(rf"{model}\s+ours\s+{re.escape(shape)}", ln))
+                   for ln in lines) == 2
+    assert "91.53" in out and "Data differ" in out and "transfer" in out
+    assert "Part III's" not in out
+
+
+def test_speech_music_cnn_tiny_run(tiny_corpus):
+    table, info = reproduce.speech_music_cnn(epochs=3, patience=2, show_progress=False,
+                                             return_info=True)
+    assert list(table.columns) == reproduce.COLUMNS
+    assert list(zip(table["model"], table["source"])) == [("CNN", "seed"), ("CNN", "ours")]
+    ours = table.iloc[1]
+    assert ours["input"] == "(3, 108, 12)" and ours["n_train"] == 8 and ours["n_test"] == 2
+    assert 0 <= ours["f_measure"] <= 100 and ours["train_s"] > 0
+    assert 1 <= info["history"].n_epochs <= 3
+    assert info["test_score"].shape == info["test_pred"].shape == (4,)
+    assert ((info["test_score"] >= 0) & (info["test_score"] <= 1)).all()
+    assert info["mean"].shape == info["std"].shape == (1, 3, 1, 12)
+    # the transfer row reuses the fit; a re-run from scratch gives the same scores
+    _, again = reproduce.speech_music_cnn(epochs=3, patience=2, show_progress=False,
+                                          test_split="transfer", return_info=True)
+    assert again["model"] is info["model"]
+    reproduce._CNN_FITS.clear()
+    _, fresh = reproduce.speech_music_cnn(epochs=3, patience=2, show_progress=False,
+                                          return_info=True)
+    np.testing.assert_allclose(fresh["test_score"], info["test_score"], atol=1e-6)
+    whole = reproduce.speech_music_table(epochs=3, patience=2, show_progress=False)
+    assert list(zip(whole["model"], whole["source"])) == [
+        ("SVM", "seed"), ("RF", "seed"), ("CNN", "seed"),
+        ("SVM", "ours"), ("RF", "ours"), ("CNN", "ours")]
+    with pytest.raises(ParameterError, match="epochs"):
+        reproduce.speech_music_cnn(epochs=0)
+
+
+def test_seed_maps_are_cached_on_disk(tiny_corpus, tmp_path):
+    recs = tiny_corpus["train"][:3]
+    maps = reproduce.seed_maps(recs, show_progress=False)
+    assert [m.shape[0] for m in maps] == [3, 3, 3] and all(m.shape[2] == 12 for m in maps)
+    files = list((tmp_path / "features").glob("*.npz"))
+    assert len(files) == 1
+    np.testing.assert_array_equal(maps[0], reproduce.clip_maps(recs[0]["path"]))
+    # a fresh session reads the file instead of extracting again
+    from mirbook import featcache
+
+    reproduce._FEATURES.clear()
+    featcache.clear_memory_cache()
+    again = reproduce.seed_maps(recs, show_progress=False)
+    for a, b in zip(maps, again):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ParameterError, match="records"):
+        reproduce.seed_maps([])
+
+
+def test_speech_music_transfer_per_class(tiny_corpus):
+    table = reproduce.speech_music_transfer(show_progress=False)
+    assert list(zip(table["model"], table["split"])) == [
+        ("SVM", "test"), ("SVM", "transfer"), ("RF", "test"), ("RF", "transfer")]
+    # clean clips only: the fixture's test split has one telephone clip per class
+    assert list(table["n_speech"]) == list(table["n_music"]) == [1, 2, 1, 2]
+    for col in ("speech_recall", "music_recall", "precision", "f_measure", "accuracy"):
+        assert table[col].between(0, 100).all()
+    # accuracy is the mean of the two recalls (as many speech as music clips)
+    np.testing.assert_allclose(table["accuracy"],
+                               (table["speech_recall"] + table["music_recall"]) / 2)
+    # the transfer run reuses the fit of the test run: same models, same validation F
+    test_run = reproduce.speech_music_run(show_progress=False)
+    transfer_run = reproduce.speech_music_run(show_progress=False, test_split="transfer")
+    for name in ("SVM", "RF"):
+        assert transfer_run["models"][name] is test_run["models"][name]
+        assert transfer_run["val_f"][name] == test_run["val_f"][name]
+    assert (table.groupby("model")["val_f"].nunique() == 1).all()
+    assert [r["split"] for r in transfer_run["records"]["test"]] == ["transfer"] * 4
+    text = reproduce.format_transfer(table)
+    assert text.splitlines()[2].startswith("SVM   test      1+1")
+    assert "speech positive" in text
