@@ -415,3 +415,250 @@ def build_model(name, config=None):
         return MODELS[name](**config)
     except TypeError as err:
         raise ParameterError(f"config: {err}") from None
+
+
+# ----------------------------------------------------------------------------- chapter 12
+
+
+class WaveformCRNN(_Model):
+    """:class:`WaveformCNN` with the lecture's "decisive advances": a recurrent layer, attention.
+
+    The same front end and conv blocks as :class:`WaveformCNN` (built in the same order from
+    ``random_state``, so with ``recurrent=False, pooling="max_mean"`` it *is* a
+    :class:`WaveformCNN`, weight for weight), then optionally a GRU over the block outputs (one
+    step per pooled frame: temporal dependencies across the clip) and either the global max + mean
+    pool or **attention pooling**: a linear score per frame, a softmax over time, the weighted
+    mean of the frames (the model learns which moments of the clip to listen to).
+
+    Parameters
+    ----------
+    n_classes, n_filters, filter_length, stride, channels, dropout, random_state
+        As :class:`WaveformCNN`.
+    recurrent : bool
+        Add a one-layer GRU (``hidden_size`` units) after the conv blocks.
+    hidden_size : int
+        GRU units.
+    pooling : {"max_mean", "attention"}
+        How the frames become one vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = WaveformCRNN(recurrent=True, pooling="attention")
+    >>> model(torch.zeros(2, 22050)).shape
+    torch.Size([2, 2])
+    >>> model.attention_weights(torch.zeros(2, 22050)).shape    # one weight per frame
+    torch.Size([2, 7])
+    >>> plain = WaveformCRNN(recurrent=False, pooling="max_mean")
+    >>> bool(torch.equal(plain.frontend.weight, WaveformCNN().frontend.weight))
+    True
+
+    Used in the chapter 12 notebook (end-to-end learning).
+    """
+
+    def __init__(self, *, n_classes=2, n_filters=32, filter_length=256, stride=128,
+                 channels=(32, 64, 64), recurrent=True, hidden_size=32, pooling="attention",
+                 dropout=0.3, random_state=0):
+        super().__init__()
+        n_classes = _validate.positive_int(n_classes, "n_classes")
+        n_filters = _validate.positive_int(n_filters, "n_filters")
+        filter_length = _validate.positive_int(filter_length, "filter_length")
+        stride = _validate.positive_int(stride, "stride")
+        channels = _int_tuple(channels, "channels")
+        if not isinstance(recurrent, bool):
+            raise ParameterError(f"recurrent={recurrent!r}: expected True or False")
+        hidden_size = _validate.positive_int(hidden_size, "hidden_size")
+        _validate.one_of(pooling, "pooling", ("max_mean", "attention"))
+        dropout = _dropout(dropout)
+        self._remember(n_classes=n_classes, n_filters=n_filters, filter_length=filter_length,
+                       stride=stride, channels=channels, recurrent=recurrent,
+                       hidden_size=hidden_size, pooling=pooling, dropout=dropout,
+                       random_state=random_state
+                       if isinstance(random_state, (int, type(None))) else None)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_seed_from(random_state))
+            # the same construction order as WaveformCNN: the same initial weights
+            self.frontend = nn.Conv1d(1, n_filters, filter_length, stride=stride, bias=False)
+            self.frontend_norm = nn.Sequential(nn.BatchNorm1d(n_filters), nn.ReLU())
+            blocks, c_in = [], n_filters
+            for c_out in channels:
+                blocks.append(nn.Sequential(
+                    nn.Conv1d(c_in, c_out, 3, padding=1, bias=False),
+                    nn.BatchNorm1d(c_out),
+                    nn.ReLU(),
+                    nn.MaxPool1d(3, ceil_mode=True),
+                ))
+                c_in = c_out
+            self.features = nn.Sequential(*blocks)
+            self.dropout = nn.Dropout(dropout)
+            width = hidden_size if recurrent else c_in
+            self.classifier = nn.Linear(2 * width if pooling == "max_mean" else width, n_classes)
+            self.rnn = nn.GRU(c_in, hidden_size, batch_first=True) if recurrent else None
+            self.attention = nn.Linear(width, 1) if pooling == "attention" else None
+
+    def filters(self):
+        """The first layer's filters as a numpy array, shape ``(n_filters, filter_length)``."""
+        return self.frontend.weight.detach().cpu().numpy()[:, 0, :].copy()
+
+    def _frames(self, x):
+        if isinstance(x, torch.Tensor) and x.ndim == 2:
+            x = x.unsqueeze(1)
+        _check_input(x, ndim=3, channels=1, what="(batch, n_samples) or (batch, 1, n_samples)")
+        if x.shape[-1] < self._config["filter_length"]:
+            raise ParameterError(f"x: {x.shape[-1]} samples, fewer than "
+                                 f"filter_length={self._config['filter_length']}")
+        h = self.features(self.frontend_norm(self.frontend(x))).transpose(1, 2)  # (B, T, C)
+        if self.rnn is not None:
+            h = self.rnn(h)[0]
+        return h
+
+    def attention_weights(self, x):
+        """Attention pooling's weight of each frame (they sum to 1 over time).
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (batch, n_samples) or (batch, 1, n_samples)
+
+        Returns
+        -------
+        weights : torch.Tensor, shape (batch, n_frames)
+        """
+        if self.attention is None:
+            raise ParameterError("pooling: this model pools with max_mean, not attention")
+        return torch.softmax(self.attention(self._frames(x)).squeeze(-1), dim=1)
+
+    def forward(self, x):
+        """Logits.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (batch, n_samples) or (batch, 1, n_samples)
+            At least ``filter_length`` samples.
+
+        Returns
+        -------
+        logits : torch.Tensor, shape (batch, n_classes)
+        """
+        h = self._frames(x)
+        if self.attention is None:
+            pooled = torch.cat([h.amax(dim=1), h.mean(dim=1)], dim=1)
+        else:
+            weights = torch.softmax(self.attention(h).squeeze(-1), dim=1)
+            pooled = (weights.unsqueeze(-1) * h).sum(dim=1)
+        return self.classifier(self.dropout(pooled))
+
+
+MODELS["WaveformCRNN"] = WaveformCRNN
+
+
+def filter_peak_frequencies(W, *, sr=22050, n_fft=2048, return_info=False):
+    """The frequency where each filter's magnitude response peaks (DC excluded).
+
+    Each row of ``W`` (a first-layer filter of a waveform model, :meth:`WaveformCNN.filters`) is
+    zero-padded to ``n_fft`` samples; its magnitude response is read on the ``n_fft // 2 + 1``
+    bins of ``numpy.fft.rfft`` and the peak is taken over the bins above 0 Hz.
+
+    Parameters
+    ----------
+    W : np.ndarray, shape (n_filters, filter_length)
+    sr : int
+        Sample rate the filters run at (Hz).
+    n_fft : int
+        FFT size (at least ``filter_length``): the frequency grid is ``sr / n_fft``.
+    return_info : bool
+        Also return the responses.
+
+    Returns
+    -------
+    frequencies : np.ndarray, shape (n_filters,)
+        Peak frequency of each filter (Hz).
+    info : dict
+        Only with ``return_info=True``: ``"response_db"``, shape ``(n_filters, n_fft // 2 + 1)``,
+        each response in dB relative to its own peak; ``"fft_frequencies"``, shape
+        ``(n_fft // 2 + 1,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(256) / 22050
+    >>> W = np.stack([np.hanning(256) * np.cos(2 * np.pi * f * t) for f in (500, 2000)])
+    >>> np.round(filter_peak_frequencies(W, sr=22050, n_fft=4096), -1)
+    array([ 500., 2000.])
+
+    Used in the chapter 12 notebook (end-to-end learning).
+    """
+    import numpy as np
+
+    W = _validate.real_array(W, name="W", ndim=2)
+    sr = _validate.positive_int(sr, "sr")
+    n_fft = _validate.positive_int(n_fft, "n_fft")
+    if n_fft < W.shape[1]:
+        raise ParameterError(f"n_fft={n_fft}: shorter than the filters ({W.shape[1]} samples)")
+    if n_fft < 4:
+        raise ParameterError(f"n_fft={n_fft}: expected at least 4")
+    magnitude = np.abs(np.fft.rfft(W, n=n_fft, axis=1))
+    grid = np.fft.rfftfreq(n_fft, d=1.0 / sr)
+    peaks = grid[1 + np.argmax(magnitude[:, 1:], axis=1)]
+    if not return_info:
+        return peaks
+    top = np.maximum(magnitude.max(axis=1, keepdims=True), 1e-12)
+    response_db = 20 * np.log10(np.maximum(magnitude / top, 1e-6))
+    return peaks, {"response_db": response_db, "fft_frequencies": grid}
+
+
+#: The frequency axes :func:`spacing_fit` compares.
+SPACING_SCALES = ("linear", "mel", "log")
+
+
+def spacing_fit(frequencies):
+    """How well sorted centre frequencies follow a straight line on a linear, mel and log axis.
+
+    The frequencies are sorted; for each axis (Hz; mel, :func:`librosa.hz_to_mel`'s Slaney
+    formula, linear below 1 kHz and logarithmic above; log2 Hz) a least-squares line of the
+    transformed frequency against the rank is fitted and its coefficient of determination R²
+    reported. Evenly spaced filters give R² = 1 on the linear axis, log-spaced ones (a
+    constant-Q bank) R² = 1 on the log axis.
+
+    Parameters
+    ----------
+    frequencies : array_like, shape (n_filters,)
+        Positive centre frequencies (Hz), at least 3 of them, not all equal.
+
+    Returns
+    -------
+    r2 : dict
+        ``{"linear": R², "mel": R², "log": R²}`` (floats, at most 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r2 = spacing_fit(110 * 2 ** (np.arange(24) / 4))   # a log-spaced bank
+    >>> round(r2["log"], 6), r2["linear"] < 0.9
+    (1.0, True)
+    >>> round(spacing_fit(np.arange(100, 3300, 100))["linear"], 6)
+    1.0
+
+    Used in the chapter 12 notebook (end-to-end learning).
+    """
+    import numpy as np
+
+    f = np.sort(_validate.real_array(frequencies, name="frequencies", ndim=1))
+    if len(f) < 3:
+        raise ParameterError(f"frequencies: {len(f)} values, expected at least 3")
+    if f[0] <= 0:
+        raise ParameterError("frequencies: expected positive frequencies (Hz)")
+    if f[-1] == f[0]:
+        raise ParameterError("frequencies: all equal, no spacing to fit")
+    rank = np.arange(len(f), dtype=float)
+    # Slaney mel (librosa's default): linear below 1 kHz, logarithmic above
+    mel = np.where(f < 1000.0, 3.0 * f / 200.0,
+                   15.0 + 27.0 * np.log(np.maximum(f, 1e-9) / 1000.0) / np.log(6.4))
+    out = {}
+    for name, v in zip(SPACING_SCALES, (f, mel, np.log2(f))):
+        slope, intercept = np.polyfit(rank, v, 1)
+        residual = v - (slope * rank + intercept)
+        out[name] = float(1.0 - residual.var() / v.var())
+    return out
+
+
+__all__ += ["WaveformCRNN", "filter_peak_frequencies", "SPACING_SCALES", "spacing_fit"]

@@ -741,3 +741,98 @@ def load_checkpoint(path, *, model=None, device="cpu", return_info=False):
     info = {k: payload.get(k) for k in ("model_class", "config", "extra", "mirbook_version",
                                         "torch_version")}
     return model, info
+
+
+# ----------------------------------------------------------------------------- augmentation
+
+
+def augment_waveform(x, *, gain_db=6.0, snr_db=(10.0, 40.0), time_mask=0.1, freq_mask=0.1):
+    """Random gain, noise, a time mask and a frequency mask on a batch of waveforms.
+
+    The ``augment`` of :func:`fit` for waveform models (chapter 12): each example of the batch
+    gets its own draws, from torch's random state (which :func:`fit` seeds, so a fit with
+    augmentation stays reproducible). In order: a gain drawn uniformly in ``[-gain_db,
+    gain_db]`` dB; white noise at an SNR drawn uniformly in ``snr_db`` (relative to the
+    example's own power); one stretch of up to ``time_mask`` of the samples set to zero (a
+    SpecAugment time mask, Park et al. 2019, on the waveform); one band of up to ``freq_mask``
+    of the frequency bins removed (zeroed in the real FFT of the whole example: a frequency
+    mask). ``None`` skips a step.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (batch, n_samples) or (batch, 1, n_samples)
+    gain_db : float or None
+    snr_db : (float, float) or None
+        Lowest and highest SNR (dB).
+    time_mask, freq_mask : float or None
+        Largest masked fraction, in ``[0, 1]``.
+
+    Returns
+    -------
+    x_augmented : torch.Tensor
+        Same shape, dtype and device as ``x`` (a new tensor).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> x = torch.randn(4, 22050)
+    >>> augment_waveform(x).shape
+    torch.Size([4, 22050])
+    >>> g = augment_waveform(x, gain_db=6.0, snr_db=None, time_mask=None, freq_mask=None)
+    >>> ratio = (g / x).amax(dim=1)
+    >>> bool(((ratio >= 10 ** (-6 / 20)) & (ratio <= 10 ** (6 / 20))).all())
+    True
+
+    Used in the chapter 12 notebook (end-to-end learning).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise ParameterError(f"x: expected a torch.Tensor, got {type(x).__name__}")
+    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[1] != 1) or x.shape[-1] < 2:
+        raise ParameterError(f"x: shape {tuple(x.shape)}, expected (batch, n_samples) or "
+                             "(batch, 1, n_samples)")
+    if gain_db is not None:
+        gain_db = _validate.finite_real(gain_db, "gain_db", low=0.0)
+    if snr_db is not None:
+        try:
+            low, high = (float(v) for v in snr_db)
+        except (TypeError, ValueError):
+            raise ParameterError(f"snr_db={snr_db!r}: expected (lowest, highest) in dB") \
+                from None
+        low = _validate.finite_real(low, "snr_db")
+        high = _validate.finite_real(high, "snr_db", low=low)
+    if time_mask is not None:
+        time_mask = _validate.finite_real(time_mask, "time_mask", low=0.0, high=1.0)
+    if freq_mask is not None:
+        freq_mask = _validate.finite_real(freq_mask, "freq_mask", low=0.0, high=1.0)
+    shape = x.shape
+    y = x.reshape(shape[0], shape[-1]).clone()
+    batch, n = y.shape
+    device, dtype = y.device, y.dtype
+
+    def uniform(lo, hi, size=(batch, 1)):
+        return lo + (hi - lo) * torch.rand(size, device=device, dtype=dtype)
+
+    if gain_db is not None:
+        y = y * 10.0 ** (uniform(-gain_db, gain_db) / 20.0)
+    if snr_db is not None:
+        power = y.pow(2).mean(dim=1, keepdim=True).clamp_min(1e-12)
+        noise_power = power / 10.0 ** (uniform(low, high) / 10.0)
+        y = y + torch.randn(y.shape, device=device, dtype=dtype) * noise_power.sqrt()
+    if time_mask:
+        width = (uniform(0.0, time_mask) * n).long()
+        start = (uniform(0.0, 1.0) * (n - width + 1)).long().clamp_max(n - 1)
+        idx = torch.arange(n, device=device).unsqueeze(0)
+        y = y.masked_fill((idx >= start) & (idx < start + width), 0.0)
+    if freq_mask:
+        spectrum = torch.fft.rfft(y, dim=1)
+        n_bins = spectrum.shape[1]
+        width = (uniform(0.0, freq_mask) * n_bins).long()
+        start = (uniform(0.0, 1.0) * (n_bins - width + 1)).long().clamp_max(n_bins - 1)
+        idx = torch.arange(n_bins, device=device).unsqueeze(0)
+        spectrum = spectrum.masked_fill((idx >= start) & (idx < start + width), 0.0)
+        y = torch.fft.irfft(spectrum, n=n, dim=1).to(dtype)
+    return y.reshape(shape)
+
+
+__all__ += ["augment_waveform"]

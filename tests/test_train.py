@@ -294,3 +294,61 @@ def test_unknown_class_needs_model(tmp_path):
     assert isinstance(load_checkpoint(path, model=Tiny()), Tiny)
     with pytest.raises(ParameterError, match="extra"):
         save_checkpoint(tmp_path / "x.pt", Tiny(), extra={"f": object()})
+
+
+# ----------------------------------------------------------------------------- augment_waveform
+
+from mirbook.train import augment_waveform  # noqa: E402
+
+
+def test_augment_waveform_shape_dtype_and_seeded():
+    x = torch.randn(4, 1, 4000)
+    torch.manual_seed(0)
+    a = augment_waveform(x)
+    torch.manual_seed(0)
+    b = augment_waveform(x)
+    assert a.shape == x.shape and a.dtype == x.dtype and torch.equal(a, b)
+    assert not torch.equal(a, x)
+    assert torch.equal(augment_waveform(x, gain_db=None, snr_db=None, time_mask=None,
+                                        freq_mask=None), x)
+
+
+def test_augment_waveform_each_step():
+    torch.manual_seed(1)
+    x = torch.randn(8, 4000) + 0.1
+    g = augment_waveform(x, snr_db=None, time_mask=None, freq_mask=None)
+    ratio = g / x
+    assert torch.allclose(ratio, ratio[:, :1].expand_as(ratio), atol=1e-5)  # one gain each
+    assert ((ratio[:, 0] >= 10 ** (-6 / 20) - 1e-6) & (ratio[:, 0] <= 10 ** (6 / 20) + 1e-6)).all()
+    n = augment_waveform(x, gain_db=None, snr_db=(20.0, 20.0), time_mask=None, freq_mask=None)
+    snr = 10 * torch.log10(x.pow(2).mean(dim=1) / (n - x).pow(2).mean(dim=1))
+    assert torch.allclose(snr, torch.full_like(snr, 20.0), atol=0.5)
+    t = augment_waveform(x, gain_db=None, snr_db=None, time_mask=0.1, freq_mask=None)
+    zeroed = (t == 0) & (x != 0)
+    assert (zeroed.sum(dim=1) <= 400).all()
+    assert torch.equal(t[~zeroed], x[~zeroed])
+    f = augment_waveform(x, gain_db=None, snr_db=None, time_mask=None, freq_mask=0.2)
+    removed = torch.fft.rfft(f, dim=1).abs() < 1e-3 * torch.fft.rfft(x, dim=1).abs()
+    assert (removed.sum(dim=1) <= 0.2 * 2001 + 1).all()
+
+
+def test_augment_waveform_bad_arguments():
+    with pytest.raises(ParameterError, match="x"):
+        augment_waveform(np.zeros((2, 100)))
+    with pytest.raises(ParameterError, match="x"):
+        augment_waveform(torch.zeros(2, 3, 100))
+    with pytest.raises(ParameterError, match="snr_db"):
+        augment_waveform(torch.zeros(2, 100), snr_db=10.0)
+    with pytest.raises(ParameterError, match="time_mask"):
+        augment_waveform(torch.zeros(2, 100), time_mask=1.5)
+
+
+def test_fit_with_augment_waveform_is_deterministic():
+    X, y = _easy(n=16, shape=(2000,))
+    weights = []
+    for _ in range(2):
+        model = WaveformCNN(n_filters=4, filter_length=64, stride=32, channels=(4,))
+        fit(model, (X, y), epochs=2, batch_size=8, augment=augment_waveform,
+            show_progress=False)
+        weights.append(model.filters())
+    assert np.array_equal(weights[0], weights[1])
