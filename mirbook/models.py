@@ -282,6 +282,36 @@ class MelCNN(_Model):
         return self.classifier(self.dropout(self.embed(x)))
 
 
+def _waveform_frontend(module, *, n_filters, filter_length, stride, channels):
+    """Give ``module`` the raw-waveform front end shared by WaveformCNN and WaveformCRNN: a
+    strided conv of learnable filters, then SampleCNN-style blocks. Returns the output width.
+    (Built in one order, so both classes start from the same weights for one seed.)"""
+    module.frontend = nn.Conv1d(1, n_filters, filter_length, stride=stride, bias=False)
+    module.frontend_norm = nn.Sequential(nn.BatchNorm1d(n_filters), nn.ReLU())
+    blocks, c_in = [], n_filters
+    for c_out in channels:
+        blocks.append(nn.Sequential(
+            nn.Conv1d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm1d(c_out),
+            nn.ReLU(),
+            nn.MaxPool1d(3, ceil_mode=True),
+        ))
+        c_in = c_out
+    module.features = nn.Sequential(*blocks)
+    return c_in
+
+
+def _waveform_features(module, x):
+    """Checked input -> front end -> blocks: ``(batch, channels, n_frames)``."""
+    if isinstance(x, torch.Tensor) and x.ndim == 2:
+        x = x.unsqueeze(1)
+    _check_input(x, ndim=3, channels=1, what="(batch, n_samples) or (batch, 1, n_samples)")
+    if x.shape[-1] < module._config["filter_length"]:
+        raise ParameterError(f"x: {x.shape[-1]} samples, fewer than "
+                             f"filter_length={module._config['filter_length']}")
+    return module.features(module.frontend_norm(module.frontend(x)))
+
+
 class WaveformCNN(_Model):
     """An end-to-end model on raw audio: learnable strided filters, conv blocks, global pooling.
 
@@ -335,18 +365,8 @@ class WaveformCNN(_Model):
                        if isinstance(random_state, (int, type(None))) else None)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_seed_from(random_state))
-            self.frontend = nn.Conv1d(1, n_filters, filter_length, stride=stride, bias=False)
-            self.frontend_norm = nn.Sequential(nn.BatchNorm1d(n_filters), nn.ReLU())
-            blocks, c_in = [], n_filters
-            for c_out in channels:
-                blocks.append(nn.Sequential(
-                    nn.Conv1d(c_in, c_out, 3, padding=1, bias=False),
-                    nn.BatchNorm1d(c_out),
-                    nn.ReLU(),
-                    nn.MaxPool1d(3, ceil_mode=True),
-                ))
-                c_in = c_out
-            self.features = nn.Sequential(*blocks)
+            c_in = _waveform_frontend(self, n_filters=n_filters, filter_length=filter_length,
+                                      stride=stride, channels=channels)
             self.dropout = nn.Dropout(dropout)
             self.classifier = nn.Linear(2 * c_in, n_classes)
 
@@ -366,13 +386,7 @@ class WaveformCNN(_Model):
         -------
         logits : torch.Tensor, shape (batch, n_classes)
         """
-        if isinstance(x, torch.Tensor) and x.ndim == 2:
-            x = x.unsqueeze(1)
-        _check_input(x, ndim=3, channels=1, what="(batch, n_samples) or (batch, 1, n_samples)")
-        if x.shape[-1] < self._config["filter_length"]:
-            raise ParameterError(f"x: {x.shape[-1]} samples, fewer than "
-                                 f"filter_length={self._config['filter_length']}")
-        h = self.features(self.frontend_norm(self.frontend(x)))
+        h = _waveform_features(self, x)
         h = torch.cat([h.amax(dim=-1), h.mean(dim=-1)], dim=1)
         return self.classifier(self.dropout(h))
 
@@ -478,36 +492,18 @@ class WaveformCRNN(_Model):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_seed_from(random_state))
             # the same construction order as WaveformCNN: the same initial weights
-            self.frontend = nn.Conv1d(1, n_filters, filter_length, stride=stride, bias=False)
-            self.frontend_norm = nn.Sequential(nn.BatchNorm1d(n_filters), nn.ReLU())
-            blocks, c_in = [], n_filters
-            for c_out in channels:
-                blocks.append(nn.Sequential(
-                    nn.Conv1d(c_in, c_out, 3, padding=1, bias=False),
-                    nn.BatchNorm1d(c_out),
-                    nn.ReLU(),
-                    nn.MaxPool1d(3, ceil_mode=True),
-                ))
-                c_in = c_out
-            self.features = nn.Sequential(*blocks)
+            c_in = _waveform_frontend(self, n_filters=n_filters, filter_length=filter_length,
+                                      stride=stride, channels=channels)
             self.dropout = nn.Dropout(dropout)
             width = hidden_size if recurrent else c_in
             self.classifier = nn.Linear(2 * width if pooling == "max_mean" else width, n_classes)
             self.rnn = nn.GRU(c_in, hidden_size, batch_first=True) if recurrent else None
             self.attention = nn.Linear(width, 1) if pooling == "attention" else None
 
-    def filters(self):
-        """The first layer's filters as a numpy array, shape ``(n_filters, filter_length)``."""
-        return self.frontend.weight.detach().cpu().numpy()[:, 0, :].copy()
+    filters = WaveformCNN.filters
 
     def _frames(self, x):
-        if isinstance(x, torch.Tensor) and x.ndim == 2:
-            x = x.unsqueeze(1)
-        _check_input(x, ndim=3, channels=1, what="(batch, n_samples) or (batch, 1, n_samples)")
-        if x.shape[-1] < self._config["filter_length"]:
-            raise ParameterError(f"x: {x.shape[-1]} samples, fewer than "
-                                 f"filter_length={self._config['filter_length']}")
-        h = self.features(self.frontend_norm(self.frontend(x))).transpose(1, 2)  # (B, T, C)
+        h = _waveform_features(self, x).transpose(1, 2)  # (B, T, C)
         if self.rnn is not None:
             h = self.rnn(h)[0]
         return h
