@@ -4,6 +4,7 @@ Sub-commands:
   data build|info       build / describe the offline corpus       (mirbook.datasets)
   bench [NAME ...]      run the speed benchmarks in benchmarks/     (mirbook.bench)
   reproduce             print our numbers beside the seed's tables  (mirbook.reproduce)
+  scale run             the catalogue pipeline on Dask              (mirbook.scale)
 
 A failure prints one line, ``mirbook <command>: <what went wrong>``, on stderr (no traceback;
 ``MIRBOOK_DEBUG=1`` shows it) and exits with status 1; a usage error exits with status 2.
@@ -21,6 +22,7 @@ COMMANDS = {
     "data": ("mirbook.datasets.cli", "build or describe the offline corpus"),
     "bench": ("mirbook.bench", "run the speed benchmarks (benchmarks/)"),
     "reproduce": ("mirbook.reproduce", "print our numbers beside the seed's tables"),
+    "scale": ("mirbook.scale", "run the catalogue pipeline on Dask (chapter 16)"),
 }
 
 

@@ -40,6 +40,7 @@ them once. Chapter: ``notebooks/07_speech_music.ipynb``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import copy
 import functools
 import json
@@ -599,8 +600,16 @@ def format_table(table):
     return "\n".join(lines)
 
 
+#: The other tables: task name -> the module whose ``reproduce_main(argv)`` prints it (each
+#: task module owns its experiment; this module owns the seed's numbers and the CLI).
+TASKS = {
+    "mood": "mirbook.mood",
+    "genre-translation": "mirbook.genres",
+}
+
+
 def main(argv=None):
-    """``python -m mirbook reproduce speech-music --classical [--full] [--seed N]``.
+    """``python -m mirbook reproduce speech-music|mood|genre-translation [options]``.
 
     Parameters
     ----------
@@ -616,10 +625,14 @@ def main(argv=None):
     --------
     >>> main(["speech-music", "--classical", "--no-progress"])   # doctest: +SKIP
     """
+    argv = list(argv or [])
+    if argv and argv[0] in TASKS:
+        module = importlib.import_module(TASKS[argv[0]])
+        return module.reproduce_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="mirbook reproduce",
         description="Print our numbers beside the seed's tables.")
-    parser.add_argument("task", choices=["speech-music"], help="which table")
+    parser.add_argument("task", choices=["speech-music", *sorted(TASKS)], help="which table")
     parser.add_argument("--classical", action="store_true",
                         help="the SVM and random-forest rows (the CNN row is Part III's)")
     parser.add_argument("--full", action="store_true",
