@@ -41,9 +41,12 @@ setup: $(STAMPS)/python system
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# (re)install only when the dependency list changes; torch stays on its CPU build via constraints
+# (re)install only when the dependency list changes; torch stays on its CPU build via constraints.
+# basic-pitch (chapter 12's pretrained transcriber, its ONNX model inside the wheel) goes in
+# with --no-deps: it declares TensorFlow, not needed for ONNX and a numpy downgrade.
 $(STAMPS)/python: pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q -c constraints.txt -e ".[book]"
+	$(PY) -m pip install -q --no-deps -c constraints.txt basic-pitch
 	mkdir -p $(STAMPS) && touch $@
 
 system:

@@ -36,8 +36,8 @@ PRIMARY = {
     "embeddings", "anchors", "targets", "dataset", "loader", "batch", "values", "a", "b",
     "self", "cls", "item", "root", "fg", "bg", "foreground", "background", "t", "q", "n",
     "event", "events", "segments", "beats", "part", "stanzas", "relpath", "source",
-    "t_cont", "y_cont", "t_samples", "y_samples", "V_hat", "pitch", "program", "package",
-    "fig", "ax", "players", "argv", "corpus", "config", "frequency", "Y_train", "Y_test", "prob", "states", "L", "G", "K", "Q", "U", "I", "O",
+    "t_cont", "y_cont", "t_samples", "y_samples", "V_hat", "pitch", "program", "package", "outputs",
+    "fig", "ax", "players", "argv", "P_audio", "P_lyrics", "runs", "splits", "corpus", "config", "pairs", "frequency", "Y_train", "Y_test", "prob", "states", "tags", "tags_a", "tags_b", "V_src", "V_dst", "V_sub", "V_main", "truth", "artists", "L", "G", "K", "Q", "U", "I", "O",
 }
 
 FORBIDDEN_NAMES = {

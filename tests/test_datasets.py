@@ -147,7 +147,8 @@ def tpl(monkeypatch):
 
 def test_registry_is_discovered():
     assert core.discover() == {n: f"mirbook.datasets.{n}" for n in
-                               ("chorales", "mood", "piano", "speech_music", "styles")}
+                               ("artists", "chorales", "mood", "piano", "speech_music",
+                                "styles")}
     assert "template" not in core.CORPORA  # copied, not built
     for name in core.CORPORA:
         core.corpus_module(name)  # every corpus follows the protocol

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pytest
 
 from fixtures.builders import (LAB_1, LAB_2, midi_bytes, mp3_bytes, sha256, wav_bytes,
@@ -317,6 +318,46 @@ def test_deezer_previews_end_to_end(env):
     # no stray temporary files
     assert sorted(p.name for p in (home / "deezer_mood" / "previews").iterdir()) == [
         "11.mp3", "15.mp3"]
+
+
+def test_deezer_mood_audio_trains_the_audio_branch(env):
+    """CSV splits -> artist check -> sampled previews -> mel images -> the audio CNN, offline."""
+    from mirbook import mood
+    from mirbook.models import MelCNN
+
+    srv, home, mp = env
+    deezer_api(srv)
+    row = "{},SOX{},TRX{},{},{},{},Song {}\n"
+    head = DEEZER_CSV.splitlines()[0] + "\n"
+    serve(srv, mp, "deezer_mood_train", DEEZER_CSV.encode())
+    val = head + row.format(15, 5, 5, 0.7, -0.2, "Artist E", 5)
+    serve(srv, mp, "deezer_mood_validation", val.encode())
+    serve(srv, mp, "deezer_mood_test", (head + row.format(17, 7, 7, -0.3, 0.9, "artist a", 7)
+                                        + row.format(18, 8, 8, 0.1, 0.1, "Artist F", 8)).encode())
+    srv.route("/api/track/17", body=json.dumps({"id": 17, "preview": srv.url("previews/11.mp3")}),
+              ctype="application/json")
+    recs, info = online.deezer_mood_audio(
+        n_per_split={"train": 4, "validation": 1, "test": 1}, random_state=0, data_home=home,
+        mirror=srv.base, api_base=srv.base + "/api", limiter=dl.RateLimiter(0), progress=False)
+    assert info["n_csv"] == {"train": 4, "validation": 1, "test": 2}
+    assert info["artist_overlap"] == {"artist a": ["test", "train"]}   # reported, not hidden
+    assert [r["dzr_sng_id"] for r in recs["train"]] == [11]
+    assert [r["dzr_sng_id"] for r in recs["validation"]] == [15]
+    assert len(recs["test"]) + len(info["missing"]["test"]) == 1
+    with pytest.raises(ValueError, match="n_per_split"):
+        online.deezer_mood_audio(n_per_split=0, data_home=home, mirror=srv.base, progress=False)
+    # the audio branch on the previews, real-style labels (happy: valence > 0)
+    both = recs["train"] + recs["validation"]
+    X = mood.audio_inputs([r["path"] for r in both], duration=2.0)
+    Y = mood.targets(both)
+    assert X.shape == (2, 1, 64, 1 + (2 * 22050 - 4096) // 2048) and np.isfinite(X).all()
+    assert Y.tolist() == [[1.0, 0.5, -0.25], [1.0, 0.7, -0.2]]
+    net = MelCNN(n_classes=3, channels=(4, 8), embedding_dim=8)
+    h = mood.fit_model(net, X / 100, Y, validation=(X / 100, Y), epochs=2, patience=2)
+    assert h.n_epochs == 2
+    from mirbook.train import predict
+    scores = mood.evaluate(Y, mood.predictions(predict(net, X / 100)))
+    assert set(scores) == {"happy_sad_accuracy", "valence_mse", "arousal_mse"}
 
 
 def test_deezer_previews_timeout_is_reported_not_fatal(env):

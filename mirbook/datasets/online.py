@@ -12,6 +12,7 @@ loader                      what                                          downlo
 :func:`maestro`             MAESTRO v3 metadata + MIDI (+ audio, opt-in)  56 MB zip (101 GB)
 :func:`deezer_mood`         Deezer mood CSV splits (valence, arousal)     3 CSV files
 :func:`deezer_previews`     30 s mp3 previews through the Deezer API      one request per id
+:func:`deezer_mood_audio`   the three splits with previews (a sample)     CSVs + previews
 ==========================  ============================================  ======================
 
 Every loader returns a list of plain ``dict`` records (``path`` is the audio file, or ``None``,
@@ -65,6 +66,8 @@ __all__ = [
     "maestro_notes",
     "deezer_mood",
     "deezer_previews",
+    "deezer_mood_audio",
+    "artist_overlap",
     "mirdata_dataset",
 ]
 
@@ -799,6 +802,90 @@ def _download_preview(session, base, sid, dest, limiter, timeout, quota_retries,
 
 class _EmptyPreview(Exception):
     pass
+
+
+def artist_overlap(splits):
+    """Artists found in more than one split (the Deezer splits are meant to be artist-disjoint).
+
+    Parameters
+    ----------
+    splits : dict
+        ``{split: records}``, records with ``artist_name``.
+
+    Returns
+    -------
+    dict
+        ``{artist: sorted list of its splits}`` for every artist in two splits or more (empty
+        when the splits are artist-disjoint).
+
+    Examples
+    --------
+    >>> artist_overlap({"train": [{"artist_name": "A"}], "test": [{"artist_name": "a "}]})
+    {'a': ['test', 'train']}
+    """
+    seen: dict = {}
+    for split, recs in splits.items():
+        for rec in recs:
+            name = str(rec.get("artist_name", "")).strip().casefold()
+            if name:
+                seen.setdefault(name, set()).add(split)
+    return {a: sorted(s) for a, s in sorted(seen.items()) if len(s) > 1}
+
+
+def deezer_mood_audio(
+    *, splits=("train", "validation", "test"), n_per_split=None, random_state=0,
+    data_home=None, mirror=None, api_base=None, allow_unpinned=False, limiter=None, timeout=10,
+    progress=True,
+):
+    """The Deezer mood splits with their audio: labels, artist check, 30 s previews.
+
+    For each split: :func:`deezer_mood` (the CSV), a random sample of ``n_per_split`` songs
+    (all songs with ``None``; about 20 minutes of API calls per 10,000 songs at the API's
+    quota), then :func:`deezer_previews` (rate-limited, cached, each file checked to decode as
+    audio). The splits are checked to be artist-disjoint (:func:`artist_overlap`) on the whole
+    CSVs, before sampling. This is what the audio branch of chapter 13 trains and is
+    evaluated on with real valence and arousal labels; the lyrics are not public, so only the
+    audio rows of the seed's table can be reproduced this way.
+
+    Parameters
+    ----------
+    splits : sequence of {"train", "validation", "test"}
+    n_per_split : int or dict, optional
+        Songs sampled per split (an int for all, or ``{split: n}``); ``None``: every song.
+    random_state : None, int or np.random.Generator
+        The sample.
+    data_home, mirror, allow_unpinned
+        As in :func:`deezer_mood`.
+    api_base, limiter, timeout, progress
+        As in :func:`deezer_previews`.
+
+    Returns
+    -------
+    records : dict
+        ``{split: records with "path"}`` (songs whose preview is available).
+    info : dict
+        ``{"missing": {split: [...]}, "artist_overlap": {...}, "n_csv": {split: int}}``.
+    """
+    from mirbook._validate import random_state as _rs
+
+    rng = _rs(random_state)
+    tables = {s: deezer_mood(split=s, data_home=data_home, mirror=mirror,
+                             allow_unpinned=allow_unpinned, timeout=max(timeout, 30),
+                             progress=progress) for s in splits}
+    overlap = artist_overlap(tables)
+    out, missing = {}, {}
+    for split, recs in tables.items():
+        n = n_per_split.get(split) if isinstance(n_per_split, dict) else n_per_split
+        if n is not None:
+            if int(n) < 1:
+                raise ValueError(f"n_per_split={n_per_split!r}: at least one song per split")
+            keep = np.sort(rng.choice(len(recs), size=min(int(n), len(recs)), replace=False))
+            recs = [recs[int(i)] for i in keep]
+        found, miss = deezer_previews(recs, data_home=data_home, api_base=api_base,
+                                      limiter=limiter, timeout=timeout, progress=progress)
+        out[split], missing[split] = found, miss
+    return out, {"missing": missing, "artist_overlap": overlap,
+                 "n_csv": {s: len(r) for s, r in tables.items()}}
 
 
 # --------------------------------------------------------------------------------------------

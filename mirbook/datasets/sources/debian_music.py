@@ -182,7 +182,7 @@ def fetch(package: str, *, cache: Path | None = None) -> Path:
         apt-get failed (no network, unknown package, stale package lists...): the message gives
         apt-get's own error and the command to try by hand.
     """
-    known = {**PACKAGES, **SPEECH_PACKAGES}
+    known = {**PACKAGES, **SPEECH_PACKAGES, **ARTIST_PACKAGES, **CREDIT_PACKAGES}
     if package not in known:
         raise ParameterError(f"package={package!r} is not one of the corpus's packages: "
                              f"{sorted(known)}")
@@ -597,3 +597,378 @@ def read_excerpt(path, *, offset: float, duration: float, sr: int):
     if y.shape[-1] < n:
         y = np.pad(y, (0, n - y.shape[-1]))
     return y[:n].astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# more artists: the packages of the ``artists`` corpus (chapters 14-15)
+#
+# Kept apart from PACKAGES on purpose: ``speech_music`` and ``styles`` read :func:`load_catalog`
+# (PACKAGES only) and must keep drawing exactly what they drew; ``artists`` reads
+# :func:`load_artist_catalog` (PACKAGES + ARTIST_PACKAGES). Only the music members (and the
+# credits/copyright files) of these packages are unpacked, streamed out of ``dpkg-deb
+# --fsys-tarfile``: the 862 MB Red Eclipse package leaves 17 MB on disk.
+
+#: Packages that add artists, with their approximate download size (MB, ``apt-cache show``), the
+#: members to unpack (shell patterns) and where the names of the composers come from.
+ARTIST_PACKAGES = {
+    "supertux-data": (161.6, ("./usr/share/games/supertux2/music/*",),
+                      "Vorbis ARTIST tags (the credits' Music list names the same people)"),
+    "supertuxkart-data": (627.3, ("./usr/share/games/supertuxkart/data/music/*",),
+                          "the composer attribute of each track's .music file"),
+    "naev-data": (349.0, ("./usr/share/naev/dat/snd/music/*",),
+                  "Vorbis ARTIST tags, else the DEP-5 Files stanza of the track"),
+    "widelands-data": (381.0, ("./usr/share/games/widelands/data/music/*",),
+                       "Vorbis ARTIST tags (Stuart Marshall also in the DEP-5 stanzas)"),
+    "hedgewars-data": (145.3, ("./usr/share/games/hedgewars/Data/Music/*",),
+                       "Data/Music/credits.txt (file=composer)"),
+    "redeclipse-data": (862.5, ("./usr/share/games/redeclipse/data/sounds/music/*",),
+                        "data/sounds/music/readme.txt (a Files/Copyright stanza)"),
+    "openarena-088-data": (71.7, ("./usr/share/games/openarena/baseoa/pak6-patch088.pk3",
+                                  "./usr/share/doc/openarena-088-data/CREDITS-0.8.8"),
+                           "CREDITS-0.8.8: 'jute gyte - Music (OA##.ogg)'; tracks in the pk3"),
+    "colobot-common-sounds": (60.7, ("./usr/share/games/colobot/music/*",), "Vorbis ARTIST tags"),
+    "marsshooter-data": (68.0, ("./usr/share/games/marsshooter/audio/*",), "Vorbis ARTIST tags"),
+    "openclonk-data": (112.0, ("./usr/share/games/openclonk/Music.ocg/*",), "Vorbis ARTIST tags"),
+    "pushover-data": (32.0, ("./usr/share/pushover/themes/*",),
+                      "copyright: 'Roberto Lorenz (Music compositon and arrangement)'"),
+    "amoebax-data": (8.0, ("./usr/share/games/amoebax/music/*",), "Vorbis ARTIST tags"),
+    "xmoto-data": (31.9, ("./usr/share/games/xmoto/Textures/Musics/*",), "Vorbis ARTIST tags"),
+    "fretsonfire-songs-muldjord": (29.0, ("./usr/share/games/fretsonfire/data/songs/*",),
+                                   "copyright: 'composed by El Senator of ... Muldjord'"),
+    "fretsonfire-songs-sectoid": (29.0, ("./usr/share/games/fretsonfire/data/songs/*",),
+                                  "song.ini: 'Composed and performed by Sectoid'"),
+    "starfighter-data": (45.0, ("./usr/share/starfighter/music/*",),
+                         "LICENSES of the starfighter package: 'music/<file> Author: <name>'"),
+    "unknown-horizons": (248.5, ("./usr/share/unknown-horizons/content/audio/music/*",),
+                         "Vorbis ARTIST tags"),
+}
+
+#: Packages fetched only for their credits (no music): the package whose tracks they name.
+CREDIT_PACKAGES = {"starfighter": (0.1, ("./usr/share/doc/starfighter/LICENSES.gz",),
+                                   "starfighter-data")}
+
+#: One person, several spellings across the new packages -> the corpus's name.
+MORE_ARTIST_ALIASES = {
+    "Wansti": "Marek Moeckel (Wansti)",
+    "Ozoneone": "0zone0ne", "OzoneOne": "0zone0ne",
+    "Krobonil": "Chris Leutwyler (Krobonil)", "Chris Leutwyler": "Chris Leutwyler (Krobonil)",
+    "Chris Leutwyler (Krobonil)": "Chris Leutwyler (Krobonil)",
+    "Klaus Halfmann aka Hasi50": "Klaus Halfmann",
+    "\u00c0lex Almarza": "Alex Almarza",
+    "Composed and performed by Sectoid": "Sectoid (Carlos Viola Iborra)",
+}
+
+#: The game each package belongs to: its Debian tags (debtags, ``apt-cache show <game>``, the
+#: ``game::`` facet) and its one-line package description, verbatim (the two metadata of the
+#: package-side tag system of chapter 15).
+GAME_INFO = {
+    "asc-music": (["game::strategy"], "turn-based strategy game"),
+    "singularity-music": (["game::simulation", "game::strategy"],
+                          "game where one becomes the singularity"),
+    "hyperrogue-music": (["game::arcade", "game::rpg:rogue"],
+                         "non-euclidean graphical rogue-like game"),
+    "warzone2100-music": (["game::strategy"], "3D real time strategy game"),
+    "nexuiz-music": (["game::fps"], "Fast-paced 3D first-person shooter"),
+    "supertux-data": (["game::arcade", "game::platform"],
+                      "Classic 2D jump 'n run sidescroller with Tux"),
+    "supertuxkart-data": (["game::sport:racing"], "3D arcade racer with a variety of "
+                          "characters, tracks, and modes to play"),
+    "naev-data": ([], "2D action/rpg space game"),
+    "widelands-data": (["game::strategy"], "fantasy real-time strategy game"),
+    "hedgewars-data": (["game::arcade", "game::strategy"],
+                       "Funny turn-based artillery game, featuring fighting hedgehogs!"),
+    "redeclipse-data": (["game::fps"], "free, casual arena shooter"),
+    "openarena-088-data": (["game::fps"], "fast-paced 3D first-person shooter"),
+    "colobot-common-sounds": ([], "educational programming strategy game"),
+    "marsshooter-data": ([], "ridiculous space shooter governed by the laws of gravity"),
+    "openclonk-data": ([], "multiplayer game of strategy, action and skill"),
+    "pushover-data": (["game::puzzle"], "Fun puzzle game with dominos"),
+    "amoebax-data": (["game::puzzle"], "Puyo Puyo-style puzzle game for up to two players"),
+    "xmoto-data": (["game::platform"], "2D motocross platform game"),
+    "fretsonfire-songs-muldjord": ([], "game of musical skill and fast fingers"),
+    "fretsonfire-songs-sectoid": ([], "game of musical skill and fast fingers"),
+    "starfighter-data": (["game::arcade"], "2D scrolling shooter game"),
+    "unknown-horizons": (["game::simulation", "game::strategy"],
+                         "2D realtime strategy simulation"),
+}
+
+#: Licences read by hand where the copyright file is not DEP-5 or has no stanza for the music.
+_MORE_LICENCES = {
+    "openclonk-data": "CC-BY-3.0 (game content; engine ISC)",
+    "fretsonfire-songs-muldjord": "CC-BY-SA-3.0",
+    "fretsonfire-songs-sectoid": "MIT-style (Expat)",
+    "pushover-data": "GPL-3+",
+    "openarena-088-data": "GPL-2+",
+    "colobot-common-sounds": "GPL-3+",
+    "xmoto-data": "GPL-2+",
+}
+
+#: Installed path -> the path the DEP-5 ``Files`` patterns use (the upstream source tree).
+_DEP5_PREFIX = {
+    "supertux-data": ("usr/share/games/supertux2/", "data/"),
+    "naev-data": ("usr/share/naev/", "./"),
+    "widelands-data": ("usr/share/games/widelands/", ""),
+    "marsshooter-data": ("usr/share/games/marsshooter/", "data/"),
+    "amoebax-data": ("usr/share/games/amoebax/", "data/"),
+    "unknown-horizons": ("usr/share/unknown-horizons/", ""),
+}
+
+#: Shortest track taken (s): a 15-s excerpt must fit well inside it.
+MIN_TRACK_S = 30.0
+
+
+def unpack_members(package: str, *, patterns, cache: Path | None = None) -> Path:
+    """Fetch ``package`` and unpack only the members matching ``patterns``; return the root.
+
+    The tar stream of ``dpkg-deb --fsys-tarfile`` is read once; every member name is checked
+    (:func:`mirbook.download.check_member_name`: no absolute path, no ``..``) and only regular
+    files are written, into ``<cache>/x/<deb name>.music/`` (through a temporary folder renamed
+    into place, as :func:`unpack`).
+    """
+    import tarfile
+
+    cache = cache or cache_dir()
+    deb = fetch(package, cache=cache)
+    dest = cache / "x" / f"{deb.stem}.music"
+    if dest.is_dir():
+        return dest
+    require_tool("dpkg-deb", apt="dpkg", executable="dpkg-deb")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{deb.stem}."))
+    wanted = tuple(patterns) + (f"./usr/share/doc/{package}/copyright",)
+    try:
+        proc = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tf:
+            for member in tf:
+                if not member.isfile() or not any(fnmatch.fnmatch(member.name, p) for p in wanted):
+                    continue
+                target = _check_member(deb, member.name, tmp)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tf.extractfile(member) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+        err = proc.stderr.read().decode(errors="replace")
+        if proc.wait() != 0:
+            raise DebianFetchError(f"dpkg-deb --fsys-tarfile {deb} failed: {err.strip()} "
+                                   f"(delete {deb} to download it again)")
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            if not dest.is_dir():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def _more_artist(name: str) -> str:
+    name = re.sub(r"\s+", " ", (name or "").replace("&amp;", "&")).strip()
+    return MORE_ARTIST_ALIASES.get(name, ARTIST_ALIASES.get(name, name))
+
+
+def _person(name: str) -> bool:
+    """A single named person or artist (not a URL, a company, a duo, or 'with material from')."""
+    low = name.lower()
+    return bool(name) and not any(s in low for s in (
+        "http", "www.", ".com", " & ", " and ", "(contains", "must credit", "vega strike",
+        "edgar simo-serra", "\u00a9", "edit]"))
+
+
+def _dep5_of(root: Path, package: str):
+    path = root / f"usr/share/doc/{package}/copyright"
+    return parse_dep5(path.read_text(errors="replace")) if path.exists() else []
+
+
+_MORE_LICENCES_PER_FILE: dict = {}
+
+
+def _licence(package: str, stanzas, rel: str) -> str:
+    if (package, rel) in _MORE_LICENCES_PER_FILE:
+        return _MORE_LICENCES_PER_FILE[(package, rel)]
+    if package in _MORE_LICENCES:
+        return _MORE_LICENCES[package]
+    st = dep5_lookup(stanzas, rel) or dep5_lookup(stanzas, "./" + rel)
+    return st["license"] if st else ""
+
+
+def _track(package, root, path, member, *, title, artist, licence, album="", extra=None):
+    t = _tags(path)
+    m = t["meta"]
+    extra = dict(extra or {})
+    for key in ("genre", "date", "album"):
+        if m.get(key) and key not in extra:
+            extra[key] = m[key]
+    if m.get("date"):
+        year = re.search(r"(19|20)\d\d", m["date"])
+        if year:
+            extra["year"] = int(year.group(0))
+    return Track(package, _version(root), str(path), member, title or _title_from_filename(path),
+                 artist, album or m.get("album", "") or package, licence, t["duration"], t["sr"],
+                 extra=extra)
+
+
+def _catalog_more(package: str, root: Path, cache: Path) -> list[Track]:
+    """The tracks of one of :data:`ARTIST_PACKAGES`, with a named composer each (else left out)."""
+    stanzas = _dep5_of(root, package)
+    out = []
+
+    def add(path, *, artist, title="", rel=None, album="", member=None, extra=None):
+        artist = _more_artist(artist)
+        if not _person(artist):
+            return
+        tr = _track(package, root, path, member or str(path.relative_to(root)), title=title,
+                    artist=artist, licence=_licence(package, stanzas, rel or ""), album=album,
+                    extra=extra)
+        if tr.duration >= MIN_TRACK_S:
+            out.append(tr)
+
+    if package == "supertuxkart-data":
+        folder = root / "usr/share/games/supertuxkart/data/music"
+        for mf in sorted(folder.glob("*.music")):
+            text = mf.read_text(errors="replace")
+            attrs = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', text))
+            path = folder / attrs.get("file", "")
+            if attrs.get("file") and path.exists():
+                add(path, artist=attrs.get("composer", ""), title=attrs.get("title", ""),
+                    rel=f"data/music/{path.name}", album="SuperTuxKart")
+    elif package == "hedgewars-data":
+        folder = root / "usr/share/games/hedgewars/Data/Music"
+        credits = {}
+        for line in (folder / "credits.txt").read_text(errors="replace").splitlines():
+            if "=" in line:
+                f, _, who = line.partition("=")
+                credits[f.strip().lower()] = re.sub(r"<[^>]*>", "", who).strip()
+        for path in sorted(folder.glob("*.ogg")):
+            if path.name.lower() in credits:
+                add(path, artist=credits[path.name.lower()], album="Hedgewars",
+                    rel=f"share/hedgewars/Data/Music/{path.name}")
+    elif package == "redeclipse-data":
+        folder = root / "usr/share/games/redeclipse/data/sounds/music"
+        readme = (folder / "readme.txt").read_text(errors="replace")
+        who = re.search(r"Copyright:\s*(?:Copyright\s*)?(.+)", readme).group(1).strip()
+        for path in sorted(folder.glob("*.ogg")):
+            add(path, artist=who, album="Red Eclipse", rel=f"data/sounds/music/{path.name}")
+    elif package == "openarena-088-data":
+        credits = (root / "usr/share/doc/openarena-088-data/CREDITS-0.8.8").read_text(
+            errors="replace")
+        who = re.search(r"^(.+?)\s+-\s+Music \(OA##\.ogg\)", credits, re.M).group(1).strip()
+        pk3 = root / "usr/share/games/openarena/baseoa/pak6-patch088.pk3"
+        dest = cache / "x" / f"{root.name}.pk3"
+        if not (dest / ".complete").exists():
+            with zipfile.ZipFile(pk3) as zf:
+                names = [n for n in zf.namelist() if re.fullmatch(r"music/OA\d\d\.ogg", n)]
+            safe_extract_zip(pk3, dest=dest, members=names)
+            (dest / ".complete").write_text("ok\n")
+        for path in sorted((dest / "music").glob("OA*.ogg")):
+            add(path, artist=who, album="OpenArena 0.8.8",
+                member=f"pak6-patch088.pk3:{path.relative_to(dest)}")
+    elif package == "pushover-data":
+        text = (root / "usr/share/doc/pushover-data/copyright").read_text(errors="replace")
+        who = re.search(r"\d{4}(?:-\d{4})?\s+(.+?)\s+\(Music", text).group(1).strip()
+        for path in sorted((root / "usr/share/pushover/themes").glob("*.ogg")):
+            add(path, artist=who, album="Pushover")
+    elif package == "starfighter-data":
+        import gzip
+
+        doc = unpack_members("starfighter", patterns=CREDIT_PACKAGES["starfighter"][1],
+                             cache=cache)
+        text = gzip.decompress((doc / "usr/share/doc/starfighter/LICENSES.gz").read_bytes())
+        for block in re.split(r"\n-{20,}\n", text.decode(errors="replace")):
+            files = re.findall(r"^music/(\S+\.ogg)\s*$", block, re.M)
+            who = re.search(r"^Author:\s*(.+?)\s*(<[^>]*>)?\s*$", block, re.M)
+            lic = re.search(r"^License:\s*(.+?)\s*(<[^>]*>)?\s*$", block, re.M)
+            for name in files:
+                path = root / "usr/share/starfighter/music" / name
+                if path.exists() and who:
+                    name_ = {"matthew.pablo": "Matthew Pablo", "maxstack": "Maxstack"}.get(
+                        who.group(1), who.group(1))
+                    _MORE_LICENCES_PER_FILE[(package, name)] = lic.group(1) if lic else ""
+                    add(path, artist=name_, album="Project: Starfighter", rel=name)
+    elif package.startswith("fretsonfire-songs-"):
+        for ini in sorted((root / "usr/share/games/fretsonfire/data/songs").glob("*/*/song.ini")):
+            text = ini.read_text(errors="replace")
+            name = (re.search(r"^name\s*=\s*(.+)$", text, re.M) or [None, ini.parent.name])[1]
+            if package.endswith("muldjord"):
+                who = "El Senator (Muldjord)"
+            else:
+                who = (re.search(r"^artist\s*=\s*(.+)$", text, re.M) or [None, ""])[1].strip()
+            # song.ogg is the band without the lead guitar (guitar.ogg): the backing track
+            add(ini.parent / "song.ogg", artist=who, title=name.strip(), album="Frets on Fire",
+                extra={"stem": "song (without lead guitar)"})
+    else:
+        for path in sorted(p for p in root.rglob("*.ogg") if "/doc/" not in str(p)):
+            meta = _tags(path)["meta"]
+            who = meta.get("artist", "")
+            rel = str(path.relative_to(root))
+            strip, prefix = _DEP5_PREFIX.get(package, ("", ""))
+            rel = prefix + rel[len(strip):] if rel.startswith(strip) and strip else rel
+            if not who and package == "naev-data":
+                st = dep5_lookup(stanzas, rel)
+                who = _holder(st["copyright"]) if st else ""
+            add(path, artist=who, title=meta.get("title", ""), rel=rel)
+    return out
+
+
+def artist_catalog(*, cache: Path | None = None) -> list[Track]:
+    """Every track of :data:`PACKAGES` and :data:`ARTIST_PACKAGES` (fetched, unpacked, described).
+
+    :data:`PACKAGES` go through :func:`catalog` (its cache, unchanged); the others are cached in
+    ``<cache>/artists-catalog.json``.
+    """
+    cache = cache or cache_dir()
+    out = catalog(cache=cache)
+    index_path = cache / "artists-catalog.json"
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        index = {}
+    changed = False
+    for package, (_, patterns, _) in ARTIST_PACKAGES.items():
+        root = unpack_members(package, patterns=patterns, cache=cache)
+        entry = index.get(package)
+        if entry is None or entry.get("root") != str(root) or not all(
+                Path(t["path"]).exists() for t in entry["tracks"]):
+            entry = {"root": str(root),
+                     "tracks": [t.to_dict() for t in _catalog_more(package, root, cache)]}
+            index[package] = entry
+            changed = True
+        out.extend(Track(**t) for t in entry["tracks"])
+    if changed:
+        from mirbook.io import atomic_path
+
+        with atomic_path(index_path) as tmp:
+            tmp.write_text(json.dumps(index, indent=1, sort_keys=True))
+    _artist_path_table.cache_clear()
+    return out
+
+
+def load_artist_catalog(*, cache: Path | None = None) -> list[Track]:
+    """The tracks :func:`artist_catalog` described, from the cache only (no fetch, no unpack)."""
+    index_path = (cache or cache_dir()) / "artists-catalog.json"
+    try:
+        index = json.loads(index_path.read_text())
+    except (OSError, ValueError):
+        raise CorpusError(f"{index_path}: no catalogue of the artists' packages; it is made by "
+                          "python -m mirbook data build --only artists") from None
+    missing = [p for p in ARTIST_PACKAGES if p not in index]
+    if missing:
+        raise CorpusError(f"{index_path}: {missing} not catalogued yet; run "
+                          "python -m mirbook data build --only artists")
+    return load_catalog(cache=cache) + [Track(**t) for p in ARTIST_PACKAGES
+                                        for t in index[p]["tracks"]]
+
+
+def artist_track_path(package: str, *, member: str, cache: Path | None = None) -> str:
+    """:func:`track_path` over the artists' catalogue (every package of the ``artists`` corpus)."""
+    table = _artist_path_table(str(cache) if cache else None)
+    if (package, member) not in table:
+        raise CorpusError(f"{package}: no track {member!r} in the cached artists' catalogue (run "
+                          "python -m mirbook data build --only artists again)")
+    return table[(package, member)]
+
+
+@functools.lru_cache(maxsize=4)
+def _artist_path_table(cache):
+    tracks = load_artist_catalog(cache=Path(cache) if cache else None)
+    return {(t.package, t.member): t.path for t in tracks}
