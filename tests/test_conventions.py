@@ -121,12 +121,17 @@ class TestNotebook:
 
     def test_colab_setup_cell_has_the_one_shape(self, nb_path):
         src = _src(_load(nb_path)["cells"][1])
-        apt, corpora = _colab_parts(src)
+        nodeps = []
+        apt, corpora = _colab_parts(src, nodeps=nodeps)
         assert src.rstrip("\n") == colab_cell(CONFIG["repository"]["url"], apt=apt,
-                                               corpora=corpora), (
+                                               corpora=corpora, nodeps=nodeps), (
             "the Colab set-up cell has the shape of CONTRIBUTING.md (tests.test_conventions."
             "colab_cell): pip install, then apt-get update + install, then the corpora")
         assert set(apt) <= set(_system_packages()), "apt packages come from scripts/system-deps.sh"
+        for spec in nodeps:
+            name, _, version = spec.partition("==")
+            assert re.search(rf"^{re.escape(spec)}$", (ROOT / "constraints.txt").read_text(),
+                             re.M), f"{spec}: a --no-deps package pinned as in constraints.txt"
 
     def test_colab_setup_cell_updates_apt_before_installing(self, nb_path):
         runs = _colab_runs(_src(_load(nb_path)["cells"][1]))
@@ -197,8 +202,12 @@ class TestNotebook:
         assert not long, f"{len(long)} code lines over {MAX_LINE} characters:\n" + "\n".join(long)
 
 
-def colab_cell(url, *, apt=(), corpora=()):
-    """The one shape of a chapter's Colab set-up cell (CONTRIBUTING.md shows it)."""
+def colab_cell(url, *, apt=(), corpora=(), nodeps=()):
+    """The one shape of a chapter's Colab set-up cell (CONTRIBUTING.md shows it).
+
+    ``nodeps``: pinned packages that go in with ``pip install --no-deps`` after mirbook, as the
+    Makefile installs them (basic-pitch, whose declared TensorFlow is not needed).
+    """
     lines = [
         "# Colab set-up: on Google Colab this installs mirbook and what this chapter needs.",
         "# Anywhere else (your machine, the book build, CI) it does nothing.",
@@ -210,6 +219,9 @@ def colab_cell(url, *, apt=(), corpora=()):
         '    subprocess.run([sys.executable, "-m", "pip", "install", "-q",',
         f'                    "mirbook @ git+{url}"], check=True)',
     ]
+    if nodeps:
+        lines += ['    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",',
+                  "                    " + ", ".join(f'"{p}"' for p in nodeps) + "], check=True)"]
     if apt:
         lines += ['    subprocess.run(["apt-get", "update", "-q"], check=True)',
                   '    subprocess.run(["apt-get", "install", "-y", "-q",',
@@ -232,10 +244,13 @@ def _colab_runs(src):
     return runs
 
 
-def _colab_parts(src):
+def _colab_parts(src, *, nodeps=None):
     apt, corpora = [], []
     for args in _colab_runs(src):
-        if args[:2] == ["apt-get", "install"]:
+        if args[:4] == ["python", "-m", "pip", "install"] and "--no-deps" in args:
+            if nodeps is not None:
+                nodeps += args[args.index("--no-deps") + 1:]
+        elif args[:2] == ["apt-get", "install"]:
             apt += [a for a in args[2:] if not a.startswith("-")]
         elif args[:5] == ["python", "-m", "mirbook", "data", "build"] and "--only" in args:
             corpora += args[args.index("--only") + 1:]
