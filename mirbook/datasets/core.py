@@ -111,7 +111,7 @@ def discover() -> dict:
     Examples
     --------
     >>> sorted(discover())
-    ['chorales', 'mood', 'piano', 'speech_music', 'styles']
+    ['artists', 'chorales', 'mood', 'piano', 'speech_music', 'styles']
     """
     out = {}
     for path in sorted(_PACKAGE_DIR.glob("*.py")):
