@@ -775,10 +775,10 @@ def table(runs, *, include_seed=True):
     return pd.DataFrame(rows)
 
 
-DATA_NOTE = ("Data difference: the seed's rows are 18,644 Deezer songs (MSD tags mapped to "
-             "valence/arousal, real audio and lyrics, fixed splits); ours are the 144 clips of "
-             "the SYNTHETIC `mood` corpus (re-moded, re-timed chorales and generated lyric "
-             "lines, labels computed from known factors), cross-validated in chorale-disjoint "
+DATA_NOTE = ("Data difference: the seed's rows are 18,644 Deezer songs (MSD tags mapped to\n"
+             "valence/arousal, real audio and lyrics, fixed splits); ours are the 144 clips of\n"
+             "the SYNTHETIC `mood` corpus (re-moded, re-timed chorales and generated lyric\n"
+             "lines, labels computed from known factors), cross-validated in chorale-disjoint\n"
              "folds, every clip predicted once per seed.")
 
 
