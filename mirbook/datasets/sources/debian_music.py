@@ -567,17 +567,24 @@ def track_path(package: str, *, member: str, cache: Path | None = None) -> str:
     >>> track_path("asc-music", member="usr/share/games/asc/music/frontiers.mp3")  # doctest: +SKIP
     '/.../debian/x/asc-music_.../usr/share/games/asc/music/frontiers.mp3'
     """
-    key = (str(cache) if cache else None)
-    table = _path_table(key)
+    return _find_track(package, member, cache, artists=False)
+
+
+def _find_track(package, member, cache, *, artists):
+    """The file of (package, member) in the styles' or the artists' catalogue, or CorpusError."""
+    table = _path_table(str(cache) if cache else None, artists)
     if (package, member) not in table:
-        raise CorpusError(f"{package}: no track {member!r} in the cached catalogue (run "
-                          "python -m mirbook data build again)")
+        which, only = (("the artists' catalogue", " --only artists") if artists
+                       else ("the catalogue", ""))
+        raise CorpusError(f"{package}: no track {member!r} in {which} (run "
+                          f"python -m mirbook data build{only} again)")
     return table[(package, member)]
 
 
-@functools.lru_cache(maxsize=4)
-def _path_table(cache):
-    tracks = load_catalog(cache=Path(cache) if cache else None)
+@functools.lru_cache(maxsize=8)
+def _path_table(cache, artists):
+    load = load_artist_catalog if artists else load_catalog
+    tracks = load(cache=Path(cache) if cache else None)
     return {(t.package, t.member): t.path for t in tracks}
 
 
@@ -939,7 +946,7 @@ def artist_catalog(*, cache: Path | None = None) -> list[Track]:
 
         with atomic_path(index_path) as tmp:
             tmp.write_text(json.dumps(index, indent=1, sort_keys=True))
-    _artist_path_table.cache_clear()
+    _path_table.cache_clear()
     return out
 
 
@@ -961,14 +968,4 @@ def load_artist_catalog(*, cache: Path | None = None) -> list[Track]:
 
 def artist_track_path(package: str, *, member: str, cache: Path | None = None) -> str:
     """:func:`track_path` over the artists' catalogue (every package of the ``artists`` corpus)."""
-    table = _artist_path_table(str(cache) if cache else None)
-    if (package, member) not in table:
-        raise CorpusError(f"{package}: no track {member!r} in the cached artists' catalogue (run "
-                          "python -m mirbook data build --only artists again)")
-    return table[(package, member)]
-
-
-@functools.lru_cache(maxsize=4)
-def _artist_path_table(cache):
-    tracks = load_artist_catalog(cache=Path(cache) if cache else None)
-    return {(t.package, t.member): t.path for t in tracks}
+    return _find_track(package, member, cache, artists=True)
