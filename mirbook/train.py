@@ -225,12 +225,12 @@ def _loader(dataset, *, batch_size, shuffle, generator, training=False):
 # ----------------------------------------------------------------------------- loss, metric
 
 
-def _loss_fn(loss):
+def _loss_fn(loss, weight=None):
     if callable(loss):
         return loss
     _validate.one_of(loss, "loss", LOSSES)
     if loss == "cross_entropy":
-        fn = torch.nn.CrossEntropyLoss()
+        fn = torch.nn.CrossEntropyLoss(weight=weight)
         return lambda out, t: fn(out, t.long())
     if loss == "bce":
         fn = torch.nn.BCEWithLogitsLoss()
@@ -284,7 +284,8 @@ def _evaluate(model, loader, device, loss_fn, metric_fn):
 
 def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_accuracy",
         epochs=20, batch_size=32, lr=1e-3, weight_decay=0.0, patience=None, max_seconds=None,
-        augment=None, random_state=0, device="auto", n_jobs=None, show_progress=True):
+        augment=None, class_weight=None, random_state=0, device="auto", n_jobs=None,
+        show_progress=True):
     """Train ``model`` with Adam (AdamW if ``weight_decay`` > 0): the loop of the Part III chapters.
 
     Seeded: with the same ``random_state`` on the same machine a re-run gives the same weights
@@ -323,6 +324,12 @@ def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_
     augment : callable, optional
         Applied to each training batch of inputs (a tensor on ``device``) before the forward pass;
         not to validation. Draw its randomness from torch (``torch.rand``...) to stay seeded.
+    class_weight : None, "balanced" or array_like, shape (n_classes,)
+        Weights of the classes in the cross-entropy (``loss="cross_entropy"`` only), for the
+        training and the validation loss. ``"balanced"`` is scikit-learn's rule,
+        ``n_examples / (n_classes * count)``, from the training targets (``n_classes`` from the
+        model's output width), so that a rare class weighs as much as a frequent one in total;
+        a class absent from the training data gets weight 0.
     random_state : None, int or np.random.Generator
         Shuffling, dropout, ``augment``.
     device : {"auto", "cpu", "cuda"} or torch.device
@@ -375,12 +382,15 @@ def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_
         raise ParameterError(f"augment={augment!r}: expected a callable")
     if n_jobs is not None:
         n_jobs = _validate.positive_int(n_jobs, "n_jobs")
-    loss_fn = _loss_fn(loss)
     metric_fn = _metric_fn(metric)
     seed = int(_validate.random_state(random_state).integers(2**63 - 1))
     dev = resolve_device(device=device)
     train_set = _dataset(data, "data", loss=loss)
     val_set = None if validation is None else _dataset(validation, "validation", loss=loss)
+    weight = None
+    if class_weight is not None:
+        weight = _class_weight(class_weight, train_set, model, loss=loss).to(dev)
+    loss_fn = _loss_fn(loss, weight)
 
     history = History(metric="val_loss" if metric is None else
                       (metric if isinstance(metric, str) else getattr(metric, "__name__",
@@ -404,6 +414,36 @@ def fit(model, data, *, validation=None, loss="cross_entropy", metric="balanced_
         torch.set_num_threads(threads)
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
     return history
+
+
+def _class_weight(class_weight, train_set, model, *, loss):
+    """The ``class_weight`` of :func:`fit` as a float tensor, shape (n_classes,)."""
+    if loss != "cross_entropy":
+        raise ParameterError(f"class_weight: only for loss='cross_entropy', not loss={loss!r}")
+    if isinstance(class_weight, str):
+        _validate.one_of(class_weight, "class_weight", ("balanced",))
+        if isinstance(train_set, torch.utils.data.TensorDataset):
+            y = train_set.tensors[1]
+        else:
+            y = torch.as_tensor([int(train_set[i][1]) for i in range(len(train_set))])
+        y = y.long().reshape(-1)
+        first = train_set[0][0].unsqueeze(0)
+        with torch.no_grad():
+            was_training = model.training
+            model.eval()
+            n_classes = int(model(first).shape[-1])
+            model.train(was_training)
+        if int(y.min()) < 0 or int(y.max()) >= n_classes:
+            raise ParameterError(f"class_weight='balanced': targets must lie in [0, {n_classes}) "
+                                 f"(the model's outputs); got {int(y.min())}..{int(y.max())}")
+        count = torch.bincount(y, minlength=n_classes).double()
+        w = torch.where(count > 0, len(y) / (n_classes * count.clamp(min=1)), 0.0)
+        return w.float()
+    w = torch.as_tensor(np.asarray(class_weight, dtype=np.float64)).float()
+    if w.ndim != 1 or not torch.isfinite(w).all() or (w < 0).any() or not (w > 0).any():
+        raise ParameterError(f"class_weight: expected 'balanced' or a 1-D array of finite "
+                             f"non-negative weights, got {class_weight!r}")
+    return w
 
 
 def _fit_loop(model, train_set, val_set, history, *, loss_fn, metric_fn, epochs, batch_size, lr,

@@ -352,3 +352,49 @@ def test_fit_with_augment_waveform_is_deterministic():
             show_progress=False)
         weights.append(model.filters())
     assert np.array_equal(weights[0], weights[1])
+
+
+def test_class_weight_balanced_is_sklearns_rule_and_ones_change_nothing():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from mirbook.train import _class_weight, _dataset
+
+    X, _ = _easy(30)
+    y = np.array([0] * 20 + [1] * 7 + [2] * 3)
+    model = SeedCNN(n_classes=4)  # class 3 never seen: weight 0
+    w = _class_weight("balanced", _dataset((X, y), "data", loss="cross_entropy"), model,
+                      loss="cross_entropy")
+    ref = compute_class_weight("balanced", classes=np.arange(3), y=y) * 3 / 4
+    np.testing.assert_allclose(w.numpy()[:3], ref, rtol=1e-6)
+    assert w[3] == 0
+    y2 = np.arange(30) % 2
+    a, b = SeedCNN(n_classes=2), SeedCNN(n_classes=2)
+    b.load_state_dict(a.state_dict())
+    fit(a, (X, y2), epochs=2, batch_size=8, show_progress=False)
+    fit(b, (X, y2), epochs=2, batch_size=8, class_weight=[1.0, 1.0], show_progress=False)
+    for k, v in _weights(a).items():
+        torch.testing.assert_close(v, _weights(b)[k])
+
+
+def test_class_weight_helps_the_rare_class_and_rejects_mistakes():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(64, 3, 108, 12)).astype(np.float32)
+    y = (np.arange(64) < 8).astype(int)           # 8 of class 1, 56 of class 0
+    X[y == 1] += 0.3
+    scores = {}
+    for cw in (None, "balanced"):
+        model = SeedCNN(n_classes=2, dropout=0.0)
+        fit(model, (X, y), epochs=15, batch_size=16, lr=3e-3, class_weight=cw,
+            show_progress=False, random_state=0)
+        scores[cw] = predict(model, X).argmax(axis=1)[y == 1].mean()
+    assert scores["balanced"] >= scores[None]
+    model = SeedCNN(n_classes=2)
+    with pytest.raises(ParameterError, match="class_weight"):
+        fit(model, (X, y), class_weight="auto", show_progress=False)
+    with pytest.raises(ParameterError, match="class_weight"):
+        fit(model, (X, y), class_weight=[-1.0, 1.0], show_progress=False)
+    with pytest.raises(ParameterError, match="class_weight"):
+        fit(model, (X, y.astype(np.float32)[:, None]), loss="bce", class_weight="balanced",
+            show_progress=False)
+    with pytest.raises(ParameterError, match=r"targets must lie in \[0, 2\)"):
+        fit(model, (X, y + 1), class_weight="balanced", show_progress=False)

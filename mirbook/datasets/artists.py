@@ -1,4 +1,4 @@
-"""``artists``: 15-second excerpts of real recorded music by 29 human artists, split by artist.
+"""``artists``: 15-second excerpts of real recorded music by 32 human artists, split by artist.
 
 The corpus of the embedding / artist-disambiguation chapter (``notebooks/14_embeddings_artists``)
 and of the genre-representation chapter (``notebooks/15_genre_translation``). Every track is a
@@ -6,11 +6,11 @@ real recording of a free game soundtrack or song pack shipped by Debian, whose c
 by the package's own metadata (Vorbis ARTIST tags, DEP-5 copyright stanzas, credits files,
 SuperTuxKart's ``.music`` files: :data:`~mirbook.datasets.sources.debian_music.ARTIST_PACKAGES`
 says which, per package). Only artists with at least :data:`MIN_TRACKS` tracks of at least 30 s
-are kept: 29 artists, 27 packages' worth of sources (the 5 of ``styles`` plus 17 more, one of them
-fetched only for its credits). Anonymous tracks, companies, duos and remixes are left out.
+are kept: 32 artists from 24 packages (4 of the 5 of ``styles`` plus 20 more; one further package,
+``starfighter``, is fetched only for its credits). Anonymous tracks, companies, duos and remixes are left out.
 
 Splits (artist-disjoint, so ``test`` holds **artists never seen in training**): the artists are
-ordered by the sha256 of their name and dealt 17 / 6 / 6 to ``train`` / ``validation`` /
+ordered by the sha256 of their name and dealt 18 / 7 / 7 to ``train`` / ``validation`` /
 ``test`` (:func:`artist_split`). The splits are *not* package-disjoint: two artists of one game
 may land in different splits (which is what artist disambiguation needs: same game, same
 production, different composer).
@@ -27,7 +27,7 @@ of random drive, -18 dBFS RMS. At most :data:`PER_TRACK` excerpts per track and
 :data:`MAX_PER_ARTIST` per artist (spread over the artist's tracks), so no artist dominates.
 
 The ``tiny`` variant (6 rendered music21 excerpts of 4 s by three composers, artist-split) needs no
-download; for the full corpus :func:`prepare` fetches the Debian packages (about 3.3 GB of
+download; for the full corpus :func:`prepare` fetches the Debian packages (about 3.4 GB of
 downloads, of which only the music members are unpacked) before :func:`plan` reads their cached
 catalogue.
 """
@@ -44,9 +44,9 @@ from mirbook.config import SR
 from mirbook.datasets.core import Item
 
 NAME = "artists"
-DESCRIPTION = ("15 s excerpts of real recordings by 29 human artists from Debian game-music "
+DESCRIPTION = ("15 s excerpts of real recordings by 32 human artists from Debian game-music "
                "packages, split by artist (unseen-artist test): artist, package, album, tags")
-VERSION = 1
+VERSION = 2
 RENDERERS = ("mirbook.effects", "mirbook.scores", "mirbook.synth")
 DURATION = 15.0
 TINY_DURATION = 4.0
@@ -56,7 +56,7 @@ MIN_TRACKS = 4
 PER_TRACK = 3
 MAX_PER_ARTIST = 12
 #: Artists per split (train, validation, test), dealt in sha256 order of the names.
-SPLIT_SIZES = {"train": 17, "validation": 6, "test": 6}
+SPLIT_SIZES = {"train": 18, "validation": 7, "test": 7}
 LOWPASS_HZ = (4500.0, 9000.0)
 
 #: Genre words looked for in the package descriptions (word -> the tag it gives).
@@ -104,9 +104,9 @@ def artist_split(artists) -> dict:
 
     Examples
     --------
-    >>> s = artist_split([f"a{i}" for i in range(29)])
+    >>> s = artist_split([f"a{i}" for i in range(32)])
     >>> sorted(list(s.values()).count(k) for k in ("train", "validation", "test"))
-    [6, 6, 17]
+    [7, 7, 18]
     """
     order = sorted(set(artists), key=lambda a: hashlib.sha256(a.encode()).hexdigest())
     n_tr, n_va = SPLIT_SIZES["train"], SPLIT_SIZES["validation"]

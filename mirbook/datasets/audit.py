@@ -117,12 +117,12 @@ KNOWN_CUES = {
     "styles:tags": "by design for the instrument tags (recorder, flute, strings...): timbre is "
                    "what the long-term spectrum measures.",
     "artists:artist": "by design: an artist's instruments and production set the long-term "
-                      "spectrum (spectral spread is the top cue; balanced accuracy 0.28 for 29 "
-                      "artists, chance 0.03); on the level and codec statistics alone it is "
+                      "spectrum (spectral bandwidth is the top cue; balanced accuracy 0.25 for "
+                      "32 artists, chance 0.03); on the level and codec statistics alone it is "
                       "0.16, under the 0.23 threshold: no channel shortcut, every excerpt gets "
                       "the same random low-pass, limiter and level.",
     "artists:package": "by design, as artists:artist: a package is one game's soundtrack, its "
-                       "artists' timbre and production (0.31; 0.20 without the spectrum).",
+                       "artists' timbre and production (0.26; 0.17 without the spectrum).",
 }
 
 # path -> (mtime_ns, size, statistics); the audio of a corpus does not change between calls.

@@ -648,6 +648,12 @@ ARTIST_PACKAGES = {
                          "LICENSES of the starfighter package: 'music/<file> Author: <name>'"),
     "unknown-horizons": (248.5, ("./usr/share/unknown-horizons/content/audio/music/*",),
                          "Vorbis ARTIST tags"),
+    "davegnukem-data": (20.0, ("./usr/share/games/davegnukem/music/*",),
+                        "Vorbis ARTIST tags (the folder is named music/eric_matyas)"),
+    "wizznic-data": (16.5, ("./usr/share/games/wizznic/packs/*/music/*",
+                            "./usr/share/games/wizznic/data/menu-music.ogg"),
+                     "Vorbis ARTIST tags (the file names say 'Sean Hawk - <title>')"),
+    "enigma-data": (30.3, ("./usr/share/games/enigma/music/*",), "Vorbis ARTIST tags"),
 }
 
 #: Packages fetched only for their credits (no music): the package whose tracks they name.
@@ -697,6 +703,10 @@ GAME_INFO = {
     "starfighter-data": (["game::arcade"], "2D scrolling shooter game"),
     "unknown-horizons": (["game::simulation", "game::strategy"],
                          "2D realtime strategy simulation"),
+    "davegnukem-data": ([], "Retro-style 2D scrolling platform shooter"),
+    "wizznic-data": (["game::arcade", "game::puzzle"],
+                     "implementation of the arcade classic Puzznic"),
+    "enigma-data": (["game::puzzle"], "Game where you control a marble with the mouse"),
 }
 
 #: Licences read by hand where the copyright file is not DEP-5 or has no stanza for the music.
@@ -708,6 +718,7 @@ _MORE_LICENCES = {
     "openarena-088-data": "GPL-2+",
     "colobot-common-sounds": "GPL-3+",
     "xmoto-data": "GPL-2+",
+    "enigma-data": "GPL-2",
 }
 
 #: Installed path -> the path the DEP-5 ``Files`` patterns use (the upstream source tree).
@@ -718,6 +729,8 @@ _DEP5_PREFIX = {
     "marsshooter-data": ("usr/share/games/marsshooter/", "data/"),
     "amoebax-data": ("usr/share/games/amoebax/", "data/"),
     "unknown-horizons": ("usr/share/unknown-horizons/", ""),
+    "davegnukem-data": ("usr/share/games/davegnukem/", "data/"),
+    "wizznic-data": ("usr/share/games/wizznic/", ""),
 }
 
 #: Shortest track taken (s): a 15-s excerpt must fit well inside it.
