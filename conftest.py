@@ -49,6 +49,7 @@ class _NbvalCells:
         self.cells = defaultdict(dict)  # notebook path -> {cell_num: outputs}
         self.failed = set()
         self.started = {}
+        self.finished = {}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -58,6 +59,7 @@ class _NbvalCells:
             return
         nb_path = Path(str(item.parent.fspath))
         self.started.setdefault(nb_path, time.time())
+        self.finished[nb_path] = time.time()
         if report.when == "call" and report.passed:
             stderr = _stderr_text(item.test_outputs)
             if stderr:
@@ -69,6 +71,19 @@ class _NbvalCells:
             self.failed.add(nb_path)
         elif report.when == "call":
             self.cells[nb_path][item.cell_num] = item.test_outputs or []
+
+    def seconds(self, nb_path) -> float:
+        """Seconds from the first report of a notebook's first cell (its set-up, the kernel already
+        started) to the last report of its last cell."""
+        return self.finished[nb_path] - self.started[nb_path]
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.started:
+            return
+        terminalreporter.section("notebook execution times")
+        for nb_path in sorted(self.started):
+            mark = " (failed)" if nb_path in self.failed else ""
+            terminalreporter.write_line(f"{self.seconds(nb_path):7.1f} s  {nb_path.name}{mark}")
 
     def pytest_sessionfinish(self, session):
         if self.cache_path is None:
@@ -93,8 +108,7 @@ class _NbvalCells:
                 cell.execution_count = count
             cache = cache or get_cache(str(self.cache_path))
             cache.cache_notebook_bundle(
-                CacheBundleIn(nb, str(nb_path),
-                              data={"execution_seconds": time.time() - self.started[nb_path]}),
+                CacheBundleIn(nb, str(nb_path), data={"execution_seconds": self.seconds(nb_path)}),
                 check_validity=False, overwrite=True,
             )
 

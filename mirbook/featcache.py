@@ -141,7 +141,9 @@ def cached_features(key, *, compute, cache_dir=None, disk=True):
     -------
     features : np.ndarray, tuple or dict of np.ndarray
         What ``compute`` returned, in the same form; the arrays are read-only (they are shared by
-        every caller of the same key: copy before modifying).
+        every caller of the same key: copy before modifying). ``compute`` runs with one BLAS
+        thread (threadpoolctl), so the numbers do not depend on the caller's thread count;
+        the worker processes of :func:`mirbook.utils.parallel_map` have one BLAS thread too.
 
     Examples
     --------
@@ -174,7 +176,13 @@ def cached_features(key, *, compute, cache_dir=None, disk=True):
                 return result
             except Exception:  # noqa: BLE001 - a damaged cache file is recomputed and replaced
                 pass
-    kind, arrays = _normalise(compute())
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: a matrix product split over another number of threads rounds
+    # differently (1e-7), and a small network trained on the features can amplify that into
+    # other results; so a cached feature does not depend on the caller's thread settings
+    with threadpool_limits(limits=1, user_api="blas"):
+        kind, arrays = _normalise(compute())
     for name, arr in arrays.items():
         if arr.dtype == object:
             raise ParameterError(f"compute: {name!r} is an object array (not cacheable); use "

@@ -578,8 +578,18 @@ def start_client(*, scheduler=None, n_workers=2, threads_per_worker=1):
     # A client that starts its own LocalCluster also closes it with itself. The scheduler's
     # HTTP server goes on a free port (":0"): with dashboard_address=None it still tries
     # 8787 and warns on stderr when another cluster holds it.
-    return Client(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
-                  dashboard_address=":0", silence_logs=logging.ERROR)
+    # Dask's nannies set OMP/MKL/OPENBLAS_NUM_THREADS=1 (``distributed.nanny.pre-spawn-environ``)
+    # in *this* process's environment before they spawn their workers: every process started
+    # from here afterwards (a notebook kernel, a test's subprocess) would inherit one BLAS
+    # thread. The workers keep the setting; this process gets its environment back.
+    saved = dict(os.environ)
+    try:
+        return Client(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                      processes=True, dashboard_address=":0", silence_logs=logging.ERROR)
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
 
 
 def run(table, *, out_dir, scheduler=None, client=None, n_workers=2, batch_size=32, sr=SR,

@@ -96,3 +96,17 @@ def test_caller_mistakes():
     with pytest.raises(ParameterError, match="cannot be part of a cache key"):
         feature_key({"f": object()})
     assert featcache._MEMORY == {}
+
+
+def test_compute_runs_with_one_blas_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from mirbook.featcache import cached_features
+
+    def threads():
+        return np.array(sorted(i["num_threads"] for i in threadpool_info()
+                               if i["user_api"] == "blas"))
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        seen = cached_features(["blas threads", 1], compute=threads, disk=False)
+    assert set(seen.tolist()) == {1}

@@ -158,3 +158,15 @@ def test_a_failure_is_one_line_no_traceback(monkeypatch, capsys, exc):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mirbook data: ")
     assert "Traceback" not in err
+
+
+def blas_threads(_):
+    from threadpoolctl import threadpool_info
+
+    return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_workers_have_one_blas_thread():
+    # the parallelism is over items, and the rounding of a matrix product depends on how many
+    # threads share it: every worker has one, whatever the machine
+    assert utils.parallel_map([0, 1], func=blas_threads, n_jobs=2) == [{1}, {1}]

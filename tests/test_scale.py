@@ -348,3 +348,15 @@ def test_chapter14_checkpoint_as_embedder(cat, tmp_path):
     got = pq.read_table(s["part"]).to_pandas()
     assert s["n_errors"] == 0 and len(got["embedding"][0]) == 32
     assert np.isclose(np.linalg.norm(got["embedding"][0]), 1.0, atol=1e-5)
+
+
+def test_a_local_cluster_leaves_this_process_environment_alone():
+    # Dask's nannies write OMP/MKL/OPENBLAS_NUM_THREADS=1 into the starting process: every
+    # kernel started from it afterwards would have had one BLAS thread
+    before = dict(os.environ)
+    client = scale.start_client(n_workers=1)
+    try:
+        assert client.run(lambda: os.environ.get("OPENBLAS_NUM_THREADS")) != {}
+    finally:
+        client.close()
+    assert dict(os.environ) == before
