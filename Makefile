@@ -17,9 +17,10 @@ export MIRBOOK_PROGRESS ?= 1
 # The kernels (nbval's and Jupyter Book's) draw figures with the inline backend, whatever the
 # caller's shell exports (an inherited MPLBACKEND=Agg makes plt.show() display nothing). Only the
 # commands that start kernels get it; tests/test_plot.py checks that figures come out.
-# They also run with one BLAS / OpenMP thread (numpy, scikit-learn, torch), whatever ran before
-# them: results that a small network amplifies from rounding (a product split over two threads
-# rounds differently) are then the same in every `make test`. (Until this was explicit, a Dask
+# They (and the unit tests, which share the pytest process) also run with one BLAS / OpenMP
+# thread (numpy, scikit-learn, torch), whatever ran before them: results that a small network
+# amplifies from rounding (a product split over two threads rounds differently) are then the
+# same in every `make test`. (Until this was explicit, a Dask
 # LocalCluster started by the tests set these variables for every later kernel.)
 KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline OMP_NUM_THREADS=1 \
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1

@@ -427,7 +427,10 @@ def _class_weight(class_weight, train_set, model, *, loss):
         else:
             y = torch.as_tensor([int(train_set[i][1]) for i in range(len(train_set))])
         y = y.long().reshape(-1)
-        first = train_set[0][0].unsqueeze(0)
+        param = next(model.parameters(), None)
+        first = torch.as_tensor(train_set[0][0]).unsqueeze(0)
+        if param is not None:
+            first = first.to(param.device)
         with torch.no_grad():
             was_training = model.training
             model.eval()
