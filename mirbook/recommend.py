@@ -378,6 +378,11 @@ def validate(scores, R):
     ...
     mirbook.errors.ParameterError: R: shape (2, 2) differs from scores (2, 3)
     """
+    _checked_relevance(scores, R)
+
+
+def _checked_relevance(scores, R):
+    """:func:`validate`, returning ``R`` as a dense array (the metrics' relevance)."""
     scores = np.asarray(scores)
     if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.number):
         raise ParameterError(f"scores: expected a 2-d numeric array, got shape {scores.shape}")
@@ -390,6 +395,7 @@ def validate(scores, R):
         raise ParameterError("R: negative play counts")
     if not (dense > 0).any():
         raise ParameterError("R: no user has a relevant item")
+    return dense
 
 
 def _topk(scores, k):
@@ -420,9 +426,8 @@ def recall_at_k(scores, R, *, k=10):
     >>> recall_at_k(np.array([[3.0, 2.0, 1.0]]), np.array([[0, 1, 1]]), k=2).tolist()
     [0.5]
     """
-    validate(scores, R)
+    rel = _checked_relevance(scores, R) > 0
     k = _validate.positive_int(k, "k")
-    rel = (R.toarray() if hasattr(R, "toarray") else np.asarray(R)) > 0
     top = _topk(np.asarray(scores, dtype=float), k)
     hits = np.take_along_axis(rel, top, axis=1).sum(1)
     n_rel = rel.sum(1)
@@ -450,9 +455,8 @@ def ndcg_at_k(scores, R, *, k=10):
     >>> ndcg_at_k(np.array([[3.0, 2.0, 1.0]]), np.array([[1, 0, 0]]), k=2).tolist()
     [1.0]
     """
-    validate(scores, R)
+    rel = (_checked_relevance(scores, R) > 0).astype(float)
     k = _validate.positive_int(k, "k")
-    rel = ((R.toarray() if hasattr(R, "toarray") else np.asarray(R)) > 0).astype(float)
     top = _topk(np.asarray(scores, dtype=float), k)
     disc = 1.0 / np.log2(np.arange(2, top.shape[1] + 2))
     dcg = (np.take_along_axis(rel, top, axis=1) * disc).sum(1)

@@ -169,17 +169,14 @@ def _watch_parent(pid, interval=0.5):
     threading.Thread(target=watch, name="mirbook-parent-watch", daemon=True).start()
 
 
-_WORKER_LIMITS = None
-
-
 def _worker_init(owner_pid, initializer, initargs):
     _watch_parent(owner_pid)
     # the parallelism is over items: one BLAS thread per worker (no oversubscription, and the
-    # same rounding whatever the machine's core count); an initializer may set another
-    global _WORKER_LIMITS
+    # same rounding whatever the machine's core count); an initializer may set another.
+    # Called, not entered: the limit holds for the worker's life.
     from threadpoolctl import threadpool_limits
 
-    _WORKER_LIMITS = threadpool_limits(limits=1, user_api="blas")
+    threadpool_limits(limits=1, user_api="blas")
     if initializer is not None:
         initializer(*initargs)
 
